@@ -1,0 +1,55 @@
+# Two commands set everything up: `make demo` and `make test`.
+# Each creates .venv with python3 -m venv and installs the pinned set
+# (constraints.txt) when it is missing or stale; a second run reinstalls nothing.
+
+PYTHON   ?= python3
+VENV     := .venv
+BIN      := $(CURDIR)/$(VENV)/bin
+PY       := $(BIN)/python
+STAMP    := $(VENV)/.installed
+KERNEL   := conv-course
+ASSIGNMENTS := 01_conv1d 02_conv2d 03_one_by_one 04_toeplitz 05_equivariance 06_variants 07_backward
+
+# nbgrader runs `alembic` as a program, and notebooks find the kernel: both need .venv/bin first.
+export PATH := $(BIN):$(PATH)
+export MPLBACKEND := Agg
+
+.PHONY: demo test lint lab release bench gradescope clean env
+
+env: $(STAMP)
+
+$(STAMP): constraints.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(PY) -m pip install --quiet -c constraints.txt -e .
+	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (conv-course)" >/dev/null
+	@mkdir -p .nbgrader
+	@touch $@
+
+demo: $(STAMP)
+	$(BIN)/autograder demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check conv_ref autograder tests bench examples
+
+test: $(STAMP) lint
+	$(PY) -m pytest
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks
+
+release: $(STAMP)
+	@mkdir -p .nbgrader
+	@for a in $(ASSIGNMENTS); do \
+	  $(BIN)/nbgrader generate_assignment $$a --force --create --log-level=WARN || exit 1; \
+	done
+
+bench: $(STAMP)
+	$(PY) bench/conv_ref.py
+	$(PY) bench/grading.py
+
+gradescope: $(STAMP)
+	$(PY) -m autograder.platforms.gradescope_bundle --out gradescope/autograder.zip
+
+clean:
+	rm -rf $(VENV) .nbgrader build *.egg-info .pytest_cache .ruff_cache examples/class out test-artifacts gradescope/autograder.zip
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +

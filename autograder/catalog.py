@@ -1,0 +1,112 @@
+"""The exercise catalog: every function students write, its assignment and points.
+
+This table is the course specification (COURSE_SPEC.md) in code. Notebooks,
+the reference package and the grader all follow it; tests check that each
+solution notebook has exactly one solution cell and one check cell per entry,
+with these points.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One graded function.
+
+    Attributes
+    ----------
+    name : str
+        The function name students define (and the `check(name, fn)` key).
+    assignment : str
+        The assignment folder, e.g. ``"01_conv1d"``.
+    points : int
+        Points for the function, split evenly over its cases.
+    signature : str
+        The signature students implement, as shown in the notebook.
+    checks_errors : bool
+        Marked (E) in the catalog: bad arguments must raise ``ValueError``.
+    """
+
+    name: str
+    assignment: str
+    points: int
+    signature: str
+    checks_errors: bool = False
+
+
+def _p(assignment: str, points: int, signature: str, checks_errors: bool = False) -> Problem:
+    return Problem(signature.split("(")[0], assignment, points, signature, checks_errors)
+
+
+PROBLEMS: tuple[Problem, ...] = (
+    # 01_conv1d (12 points)
+    _p("01_conv1d", 2, "conv_output_length(n, k, stride=1, padding=0, dilation=1)", True),
+    _p("01_conv1d", 2, "corr1d(x, h)"),
+    _p("01_conv1d", 3, "conv1d_single(x, h, bias=0.0, stride=1, padding=0)"),
+    _p("01_conv1d", 5, "conv1d(x, weight, bias=None, stride=1, padding=0)", True),
+    # 02_conv2d (11 points)
+    _p("02_conv2d", 2, "corr2d(X, K)"),
+    _p("02_conv2d", 3, 'pad2d(x, padding, mode="zeros")'),
+    _p("02_conv2d", 6, 'conv2d(x, weight, bias=None, stride=1, padding=0, padding_mode="zeros")', True),
+    # 03_one_by_one (5 points)
+    _p("03_one_by_one", 3, "conv1x1(x, weight, bias=None)"),
+    _p("03_one_by_one", 2, "conv2d_param_count(c_in, c_out, kernel_size, bias=True, groups=1)"),
+    # 04_toeplitz (18 points)
+    _p("04_toeplitz", 4, "filter_matrix(h, n, stride=1, padding=0)"),
+    _p("04_toeplitz", 3, "data_matrix(x, k, stride=1, padding=0)"),
+    _p("04_toeplitz", 4, "im2col(x, kernel_size, stride=1, padding=0, dilation=1)"),
+    _p("04_toeplitz", 3, "conv2d_im2col(x, weight, bias=None, stride=1, padding=0)"),
+    _p("04_toeplitz", 4, "doubly_block_toeplitz(K, H, W)"),
+    # 05_equivariance (14 points)
+    _p("05_equivariance", 2, "shift(x, k=1, circular=True)"),
+    _p("05_equivariance", 2, "shift_matrix(n, k=1)"),
+    _p("05_equivariance", 2, "circular_conv1d(x, w)"),
+    _p("05_equivariance", 3, "circulant(w, n)"),
+    _p("05_equivariance", 2, "equivariance_gap(f, x, k=1)"),
+    _p("05_equivariance", 3, "circulant_eigenvalues(w, n)"),
+    # 06_variants (24 points)
+    _p("06_variants", 2, "dilate_kernel(w, dilation)"),
+    _p(
+        "06_variants", 5,
+        "conv2d_general(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)", True,
+    ),
+    _p("06_variants", 3, "depthwise_separable_conv2d(x, depthwise, pointwise, stride=1, padding=0)"),
+    _p("06_variants", 4, "conv_transpose1d(x, weight, stride=1, padding=0)"),
+    _p("06_variants", 4, "conv_transpose2d(x, weight, bias=None, stride=1, padding=0)"),
+    _p("06_variants", 2, "max_pool2d(x, kernel_size, stride=None, padding=0)"),
+    _p("06_variants", 2, "avg_pool2d(x, kernel_size, stride=None, padding=0)"),
+    _p("06_variants", 2, "receptive_field(layers)"),
+    # 07_backward (10 points)
+    _p("07_backward", 6, "conv2d_backward(dout, x, weight, stride=1, padding=0)"),
+    _p("07_backward", 2, "numeric_gradient(f, x, h=1e-6)"),
+    _p("07_backward", 2, "train_digits(X_train, y_train, X_test, seed=0)"),
+)
+
+ASSIGNMENTS: tuple[str, ...] = tuple(dict.fromkeys(p.assignment for p in PROBLEMS))
+
+
+def problems_for(assignment: str) -> tuple[Problem, ...]:
+    """The problems of one assignment, in notebook order."""
+    if assignment not in ASSIGNMENTS:
+        raise ValueError(
+            f"problems_for: unknown assignment {assignment!r}; expected one of {', '.join(ASSIGNMENTS)}"
+        )
+    return tuple(p for p in PROBLEMS if p.assignment == assignment)
+
+
+def problem(name: str) -> Problem:
+    """Look a problem up by its function name."""
+    for p in PROBLEMS:
+        if p.name == name:
+            return p
+    raise ValueError(
+        f"problem: no graded function named {name!r}; "
+        f"expected one of {', '.join(p.name for p in PROBLEMS)}"
+    )
+
+
+def max_score(assignment: str) -> int:
+    """Total points of an assignment."""
+    return sum(p.points for p in problems_for(assignment))

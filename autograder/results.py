@@ -1,0 +1,164 @@
+"""Typed results of grading: SubmissionResult -> ProblemResult -> CaseResult.
+
+Everything here is plain data, produced in the grader's own process and
+written to ``results/<student>/<assignment>.json`` with ``to_dict()``.
+``from_dict`` reads it back, so a resumed batch can reuse finished work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+SCHEMA_VERSION = 1
+
+# Case statuses, from best to worst. "ok" means the function returned; whether
+# the value was right is `passed`.
+STATUSES = (
+    "ok",  # returned a value (compared: see `passed`)
+    "raised",  # raised an exception (may be the expected ValueError)
+    "not_implemented",  # raised NotImplementedError (the release stub)
+    "missing",  # the function is not defined in the notebook
+    "timeout",  # exceeded the wall-clock or CPU limit
+    "crashed",  # the process died: segfault, os._exit, sys.exit, out of memory
+    "forbidden",  # called a library convolution or another forbidden function
+    "invalid_output",  # returned something that is not plain array data, or too large
+)
+
+
+@dataclass
+class CaseResult:
+    """The verdict on one case of one graded function.
+
+    Attributes
+    ----------
+    name : str
+        Human-readable case name, e.g. ``"worked example: [1,2,3,4] with [1,0,-1]"``.
+    passed : bool
+    score, max_score : float
+    status : str
+        One of `STATUSES`.
+    message : str
+        One-paragraph explanation for the student (empty when passed).
+    diagnosis : str or None
+        The name of a recognised mistake, e.g. ``"flipped_kernel"``.
+    hint : str
+        Plain-words hint that goes with the diagnosis.
+    details : dict
+        JSON-able evidence for feedback: inputs summary, expected and received
+        type/shape/values, mismatch counts, first differing index...
+    public : bool
+        Whether the case is one of the public cases `check()` runs.
+    seconds : float
+        Time the student's function took on this case.
+    """
+
+    name: str
+    passed: bool
+    score: float
+    max_score: float
+    status: str = "ok"
+    message: str = ""
+    diagnosis: str | None = None
+    hint: str = ""
+    details: dict[str, Any] = field(default_factory=dict)
+    public: bool = False
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> CaseResult:
+        return cls(**d)
+
+
+@dataclass
+class ProblemResult:
+    """All cases of one graded function."""
+
+    name: str
+    score: float
+    max_score: float
+    flags: list[str] = field(default_factory=list)
+    cases: list[CaseResult] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.cases) and all(c.passed for c in self.cases)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "score": self.score,
+            "max_score": self.max_score,
+            "flags": list(self.flags),
+            "cases": [c.to_dict() for c in self.cases],
+        }
+
+    @classmethod
+    def from_dict(cls, name: str, d: dict[str, Any]) -> ProblemResult:
+        return cls(
+            name=name,
+            score=d["score"],
+            max_score=d["max_score"],
+            flags=list(d.get("flags", [])),
+            cases=[CaseResult.from_dict(c) for c in d.get("cases", [])],
+        )
+
+
+@dataclass
+class SubmissionResult:
+    """One student's notebook for one assignment.
+
+    Attributes
+    ----------
+    student, assignment : str
+    score, max_score : float
+    error : str or None
+        Why the submission could not be graded at all (invalid JSON, ...);
+        the score is then 0.
+    flags : list of str
+        For the TA's attention: ``"forbidden_call"``, ``"tampered_cells"``,
+        ``"crashed"``, ``"timeout"``, ``"shell_escape"``, ``"late"``, ...
+    problems : dict of str to ProblemResult
+    notes : list of str
+        Plain sentences for the feedback (e.g. "`!pip install ...` was not run").
+    source : str
+        Path of the graded file as given to the grader.
+    sha256 : str
+        Hash of the submitted file's bytes (the resume key, with version and seed).
+    seed : int
+    grader_version : str
+    seconds : float
+    """
+
+    student: str
+    assignment: str
+    score: float
+    max_score: float
+    error: str | None = None
+    flags: list[str] = field(default_factory=list)
+    problems: dict[str, ProblemResult] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+    sha256: str = ""
+    seed: int = 0
+    grader_version: str = ""
+    seconds: float = 0.0
+    schema_version: int = SCHEMA_VERSION
+
+    def to_dict(self) -> dict[str, Any]:
+        d = {k: v for k, v in asdict(self).items() if k != "problems"}
+        d["problems"] = {name: p.to_dict() for name, p in self.problems.items()}
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SubmissionResult:
+        if d.get("schema_version") != SCHEMA_VERSION:
+            raise ValueError(
+                f"SubmissionResult.from_dict: schema_version {d.get('schema_version')!r}, "
+                f"expected {SCHEMA_VERSION}"
+            )
+        fields = {k: v for k, v in d.items() if k != "problems"}
+        problems = {n: ProblemResult.from_dict(n, p) for n, p in d.get("problems", {}).items()}
+        return cls(**fields, problems=problems)

@@ -1,0 +1,1 @@
+"""NumPy reference implementations of convolution, mirroring torch.nn.functional."""
