@@ -1,0 +1,209 @@
+"""The students' experience, end to end: the release notebooks in a real JupyterLab.
+
+JupyterLab runs on a scratch copy of `notebooks/`; headless Chromium (the
+system's, driven by Playwright) opens each notebook, runs every cell one by
+one (as a student pressing Shift+Enter; "Run All" would stop at the first
+unanswered exercise), and checks what a student sees. Screenshots go to
+`test-artifacts/browser/`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from autograder.catalog import ASSIGNMENTS
+from tests.browser import CHROMIUM_ARGS, chromium_path, jupyterlab
+from tests.conftest import REPO
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = chromium_path()
+if CHROMIUM is None:
+    pytestmark.append(
+        pytest.mark.skip(
+            reason="Chromium is not installed (Debian: apt-get install chromium chromium-driver); "
+            "the browser tests need it"
+        )
+    )
+
+ARTIFACTS = REPO / "test-artifacts" / "browser"
+NO_RUNNING_CELL = (
+    "() => !Array.from(document.querySelectorAll('.jp-Notebook .jp-InputPrompt'))"
+    ".some(e => e.textContent.includes('*'))"
+)
+KERNEL_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+
+CORRECT_CORR1D = '''\
+def corr1d(x, h):
+    x = np.asarray(x, dtype=float)
+    h = np.asarray(h, dtype=float)
+    n = len(x) - len(h) + 1
+    return np.array([np.dot(x[i:i + len(h)], h) for i in range(n)])
+'''
+FLIPPED_CORR1D = '''\
+def corr1d(x, h):
+    x = np.asarray(x, dtype=float)
+    h = np.asarray(h, dtype=float)[::-1]
+    n = len(x) - len(h) + 1
+    return np.array([np.dot(x[i:i + len(h)], h) for i in range(n)])
+'''
+
+
+def _lab_settings(root: Path) -> None:
+    """Render every cell (no windowing) and keep news pop-ups away."""
+    user = root / ".jupyter-config" / "lab" / "user-settings" / "@jupyterlab"
+    settings = {
+        "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+        "apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false", "checkForUpdates": False,
+        },
+    }
+    for rel, value in settings.items():
+        path = user / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    root = tmp_path_factory.mktemp("lab")
+    for assignment in ASSIGNMENTS:
+        shutil.copytree(REPO / "notebooks" / assignment, root / assignment)
+    _lab_settings(root)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    with jupyterlab(root, ARTIFACTS / "jupyterlab.log") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.set_default_timeout(120_000)
+    yield page
+    context.close()
+
+
+def _open(page, lab, assignment: str):
+    page.goto(lab.notebook_url(f"{assignment}/{assignment}.ipynb"))
+    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    page.wait_for_selector(KERNEL_IDLE)
+    assert page.locator(".jp-Dialog").count() == 0, "a dialog (kernel not found?) opened"
+
+
+def _run_cell(page, index: int) -> None:
+    cell = page.locator(".jp-Notebook .jp-Cell").nth(index)
+    cell.locator(".jp-InputPrompt").first.click()  # command mode, this cell selected
+    page.keyboard.press("Control+Enter")
+    page.wait_for_function(NO_RUNNING_CELL)
+    page.wait_for_selector(KERNEL_IDLE)
+
+
+def _cell_with_source(page, source: str) -> int:
+    sources = page.locator(".jp-Notebook .jp-Cell .jp-InputArea-editor").all_inner_texts()
+    matches = [i for i, s in enumerate(sources) if source in s]
+    assert matches, f"no cell contains {source!r}"
+    return matches[0]
+
+
+def _errors(page) -> list[str]:
+    errs = page.locator(".jp-Notebook [data-mime-type='application/vnd.jupyter.stderr']")
+    return [t for t in errs.all_inner_texts() if "Traceback" in t or "Error" in t]
+
+
+def _replace_source(page, index: int, source: str) -> None:
+    editor = page.locator(".jp-Notebook .jp-Cell").nth(index).locator(".cm-content")
+    editor.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.press("Delete")
+    page.keyboard.insert_text(source)
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_notebook_runs_in_jupyterlab(page, lab, assignment):
+    _open(page, lab, assignment)
+    n_cells = page.locator(".jp-Notebook .jp-Cell").count()
+    assert n_cells > 10, "the notebook did not render its cells"
+    for i in range(n_cells):
+        if "jp-CodeCell" in (page.locator(".jp-Notebook .jp-Cell").nth(i).get_attribute("class") or ""):
+            _run_cell(page, i)
+    page.screenshot(path=str(ARTIFACTS / f"{assignment}.png"), full_page=True)
+
+    errors = _errors(page)
+    assert errors, "an untouched release notebook should show the unanswered exercises"
+    unexpected = [e for e in errors if "NotImplementedError" not in e and "not implemented" not in e]
+    assert not unexpected, "errors other than unanswered exercises:\n" + "\n---\n".join(
+        e[:800] for e in unexpected
+    )
+    assert page.locator(".jp-Notebook .jp-RenderedImage img").count() >= 1, "no picture appeared"
+    check_outputs = page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts()
+    assert any("not implemented" in t.lower() for t in check_outputs), (
+        "no check cell showed its verdict"
+    )
+    sliders = page.locator(".jp-Notebook .widget-slider")
+    if sliders.count():
+        _drive_slider(page, sliders.first)
+
+
+def _drive_slider(page, slider) -> None:
+    """An ipywidgets slider renders and its output responds when moved."""
+    output = slider.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea')]").first
+    before = output.inner_html()
+    slider.locator(".noUi-handle, .ui-slider-handle").first.focus()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(
+        "([el, html]) => el.innerHTML !== html", arg=[output.element_handle(), before]
+    )
+
+
+def test_check_cell_verdicts_for_a_correct_and_a_flipped_solution(page, lab):
+    _open(page, lab, "01_conv1d")
+    _run_cell(page, _cell_with_source(page, "from autograder import check"))
+    solution = _cell_with_source(page, "def corr1d(")
+    check_cell = _cell_with_source(page, 'check("corr1d", corr1d)')
+
+    _replace_source(page, solution, CORRECT_CORR1D)
+    _run_cell(page, solution)
+    _run_cell(page, check_cell)
+    verdict = page.locator(".jp-Notebook .jp-Cell").nth(check_cell).locator(".jp-OutputArea")
+    page.screenshot(path=str(ARTIFACTS / "check_pass.png"), full_page=True)
+    text = verdict.inner_text()
+    assert "passed" in text.lower() and "Error" not in text, text
+
+    _replace_source(page, solution, FLIPPED_CORR1D)
+    _run_cell(page, solution)
+    _run_cell(page, check_cell)
+    text = verdict.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "check_flipped.png"), full_page=True)
+    assert "AssertionError" in text and "flip" in text.lower(), text
+
+
+def test_nbgrader_validate_button(page, lab):
+    _open(page, lab, "01_conv1d")
+    page.get_by_role("button", name="Validate").first.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.wait_for()
+    page.wait_for_function(
+        "() => !document.querySelector('.jp-Dialog').innerText.includes('Validating')"
+    )
+    text = dialog.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "validate.png"))
+    # An unanswered release notebook fails validation, naming the failing cells.
+    assert "NotImplementedError" in text or "failed" in text.lower(), textwrap.shorten(text, 500)
