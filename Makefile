@@ -29,7 +29,7 @@ demo: $(STAMP)
 	$(BIN)/autograder demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check conv_ref autograder tests bench examples
+	$(BIN)/ruff check conv_ref autograder convplot tests bench examples
 
 test: $(STAMP) lint
 	$(PY) -m pytest

@@ -1,1 +1,63 @@
-"""NumPy reference implementations of convolution, mirroring torch.nn.functional."""
+"""NumPy reference implementations of convolution, mirroring torch.nn.functional.
+
+Every public function is re-exported here; the autograder computes expected
+values from this package, and its tests check it against PyTorch.
+"""
+
+from conv_ref.backward import conv2d_backward, numeric_gradient
+from conv_ref.basics import conv1d_single, conv1x1, conv2d_param_count, corr1d, corr2d
+from conv_ref.conv import conv1d, conv2d, conv2d_general
+from conv_ref.equivariance import (
+    circulant,
+    circulant_eigenvalues,
+    circular_conv1d,
+    equivariance_gap,
+    shift,
+    shift_matrix,
+)
+from conv_ref.pad import pad, pad2d
+from conv_ref.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
+from conv_ref.shape import conv_output_length, same_padding
+from conv_ref.toeplitz import data_matrix, doubly_block_toeplitz, filter_matrix
+from conv_ref.transpose import conv_transpose1d, conv_transpose2d
+from conv_ref.unfold import conv2d_im2col, fold, im2col, unfold
+from conv_ref.variants import depthwise_separable_conv2d, dilate_kernel, receptive_field
+
+__all__ = [
+    "avg_pool1d",
+    "avg_pool2d",
+    "circulant",
+    "circulant_eigenvalues",
+    "circular_conv1d",
+    "conv1d",
+    "conv1d_single",
+    "conv1x1",
+    "conv2d",
+    "conv2d_backward",
+    "conv2d_general",
+    "conv2d_im2col",
+    "conv2d_param_count",
+    "conv_output_length",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "corr1d",
+    "corr2d",
+    "data_matrix",
+    "depthwise_separable_conv2d",
+    "dilate_kernel",
+    "doubly_block_toeplitz",
+    "equivariance_gap",
+    "filter_matrix",
+    "fold",
+    "im2col",
+    "max_pool1d",
+    "max_pool2d",
+    "numeric_gradient",
+    "pad",
+    "pad2d",
+    "receptive_field",
+    "same_padding",
+    "shift",
+    "shift_matrix",
+    "unfold",
+]

@@ -1,0 +1,117 @@
+"""Mistakes shared by several convolution exercises, as `Mistake` factories.
+
+Each variant recomputes the reference with the misunderstanding built in
+(kernel flipped, stride 1, bias dropped, ...) and returns None when the case
+cannot show the mistake (no bias, stride already 1, ...).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from autograder.cases._core import Case, Mistake, bound, rerun
+
+FLIP_TITLE = "Your output equals the textbook (signal-processing) convolution, which flips the kernel."
+FLIP_HINT = ("Deep-learning convolution is cross-correlation and does not flip the kernel: "
+             "y[i] = sum_j h[j] * x[i*stride + j].")
+
+
+def flipped_kernel(arg: str, axes: tuple[int, ...]) -> Mistake:
+    """The kernel argument `arg` reversed along `axes`."""
+    def fn(case: Case):
+        return rerun(case, **{arg: np.flip(np.asarray(bound(case)[arg]), axis=axes)})
+
+    return Mistake("flipped_kernel", FLIP_TITLE, FLIP_HINT, fn)
+
+
+def bias_ignored(arg: str = "bias") -> Mistake:
+    def fn(case: Case):
+        bias = bound(case)[arg]
+        if bias is None or not np.any(bias):
+            return None
+        return rerun(case, **{arg: None if not np.isscalar(bias) else 0.0})
+
+    return Mistake("bias_ignored", "Your output equals the right answer without the bias.",
+                   "Add the bias of each output channel to every position of that channel.", fn)
+
+
+def bias_per_input_channel(weight: str = "weight", bias: str = "bias") -> Mistake:
+    """The bias added once per input channel, inside the channel sum."""
+    def fn(case: Case):
+        b, w = bound(case)[bias], np.asarray(bound(case)[weight])
+        if b is None or w.ndim < 2 or w.shape[1] < 2:
+            return None
+        return rerun(case, **{bias: np.asarray(b) * w.shape[1]})
+
+    return Mistake("bias_per_input_channel",
+                   "Your output adds the bias once for every input channel.",
+                   "The bias is added once per output value, after summing over input channels.",
+                   fn)
+
+
+def stride_ignored() -> Mistake:
+    def fn(case: Case):
+        stride = bound(case)["stride"]
+        if np.all(np.asarray(stride) == 1):
+            return None
+        return rerun(case, stride=1)
+
+    return Mistake("stride_ignored", "Your output equals the answer for stride 1.",
+                   "Move the window by `stride` positions between outputs: start at i*stride.", fn)
+
+
+def weight_axes_swapped(arg: str = "weight") -> Mistake:
+    """Weight read as ``(C_in, C_out, ...)``: only computable when both are equal."""
+    def fn(case: Case):
+        w = np.asarray(bound(case)[arg])
+        if w.shape[0] != w.shape[1]:
+            return None
+        return rerun(case, **{arg: w.swapaxes(0, 1)})
+
+    return Mistake("weight_axes_swapped",
+                   "Your output uses the weight as if its axes were (C_in, C_out, ...).",
+                   "PyTorch's layout is weight[c_out, c_in, ...]: the first axis is the output "
+                   "channel.", fn)
+
+
+def missing_plus_one(spatial: int) -> Mistake:
+    """The last output position of each of the `spatial` trailing axes dropped."""
+    def fn(case: Case):
+        e = np.asarray(case.expected)
+        if e.ndim < spatial or min(e.shape[-spatial:]) < 2:
+            return None
+        return e[(Ellipsis, *[slice(0, -1)] * spatial)]
+
+    return Mistake("missing_plus_one", "Your output is one position short: it equals the right "
+                   "answer without its last position.",
+                   "The output length is floor((n + 2*p - k) / s) + 1: count the first window "
+                   "too (range(L_out), not range(L_out - 1)).", fn)
+
+
+def padding_one_side(x: str, spatial: int, side: str) -> Mistake:
+    """All the padding put on one side (`side` "left" or "right") of the `spatial` trailing axes."""
+    def fn(case: Case):
+        args = bound(case)
+        p = args["padding"]
+        if isinstance(p, str) or isinstance(p, (tuple, list)) or p == 0:
+            return None
+        arr = np.asarray(args[x])
+        pads = [(0, 0)] * (arr.ndim - spatial) + [(p, 0) if side == "left" else (0, p)] * spatial
+        return rerun(case, **{x: np.pad(arr, pads), "padding": 0})
+
+    return Mistake("padding_one_side",
+                   f"Your output equals the answer with all the padding on the {side} side only.",
+                   "padding=p puts p zeros on BOTH sides: the padded length is n + 2*p.", fn)
+
+
+def total_padding() -> Mistake:
+    """`padding` read as the total over both sides (p // 2 per side)."""
+    def fn(case: Case):
+        p = bound(case)["padding"]
+        if not isinstance(p, int) or p < 2 or p % 2:
+            return None
+        return rerun(case, padding=p // 2)
+
+    return Mistake("total_padding",
+                   "Your output equals the answer with padding // 2 zeros on each side.",
+                   "padding=p means p zeros on each side, not p in total.", fn)

@@ -1,0 +1,195 @@
+"""``check(name, fn)``: the self-check cell of every notebook.
+
+Runs the public cases of one graded function on the student's own function,
+in the student's kernel, and shows a verdict: an HTML table inside Jupyter,
+plain text elsewhere. A failure raises `AssertionError`, so `nbgrader
+autograde` records it. The comparison runs in the same process as the
+student's code, which is fine for a self-check; official grading runs
+elsewhere and trusts nothing from the student's process.
+
+Importing this module costs NumPy and `conv_ref` only: no PyTorch, no
+Matplotlib, no sandbox.
+"""
+
+from __future__ import annotations
+
+import functools
+import html
+import sys
+import sysconfig
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+
+from autograder import catalog
+from autograder.cases import PUBLIC_SEED, Case, generate_cases
+from autograder.judge import judge
+from autograder.outcome import CallOutcome
+from autograder.results import CaseResult
+
+_OWN_DIR = str(Path(__file__).resolve().parent)
+_LIBRARY_DIRS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
+
+
+@functools.cache
+def _public_cases(name: str) -> tuple[Case, ...]:
+    # Cached: a notebook re-runs its check cells often and the cases never change.
+    return tuple(generate_cases(name, PUBLIC_SEED, public=True))
+
+
+def _student_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` with the grader's and libraries' frames left out."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    own = [f for f in frames if not f.filename.startswith((_OWN_DIR, *_LIBRARY_DIRS))]
+    shown = own or frames[-1:]
+    return "".join(traceback.format_list(shown) + traceback.format_exception_only(exc)).rstrip()
+
+
+def _call(case: Case, fn) -> CallOutcome:
+    """Call `fn` on fresh copies of the case's inputs and record what happened."""
+    args, kwargs = case.materialize()
+    start = time.perf_counter()
+    try:
+        value = fn(*args, **kwargs)
+    except NotImplementedError as exc:
+        status = CallOutcome(case.problem, case.name, "not_implemented", message=str(exc))
+    except Exception as exc:  # the student's bug, shown to the student
+        status = CallOutcome(case.problem, case.name, "raised", exc_type=type(exc).__name__,
+                             message=str(exc), traceback=_student_traceback(exc))
+    else:
+        status = CallOutcome(case.problem, case.name, "ok", value=value)
+    status.seconds = time.perf_counter() - start
+    return status
+
+
+# ----------------------------------------------------------------------------- rendering
+
+
+def _values(summary: dict | None) -> str:
+    """A summary's values as NumPy prints them, or its type and shape when too large."""
+    if not summary:
+        return "?"
+    if summary.get("type") == "ndarray" and summary.get("values") is not None:
+        with np.printoptions(precision=4, suppress=True, threshold=400, linewidth=88):
+            return str(np.array(summary["values"], dtype=object if summary["dtype"].startswith(
+                "complex") else None))
+    if summary.get("type") == "ndarray":
+        return f"array of shape {tuple(summary['shape'])}, dtype {summary['dtype']}"
+    if "items" in summary:
+        return "(" + ", ".join(_values(s) for s in summary["items"]) + ")"
+    return str(summary.get("values"))
+
+
+def _input_line(name: str, summary: dict) -> str:
+    if summary.get("type") == "ndarray":
+        shown = f" = {_values(summary)}" if summary.get("values") is not None else ""
+        text = f"array {tuple(summary['shape'])} {summary['dtype']}{shown}"
+        return f"{name}: " + text.replace("\n", "\n" + " " * (len(name) + 2))
+    if summary.get("type") == "function":
+        return f"{name}: the function {summary['values']}"
+    return f"{name}: {_values(summary)}"
+
+
+def _failure_lines(result: CaseResult) -> list[str]:
+    """The first failing case, in the order: inputs, what differs, expected/received, mistake."""
+    d = result.details
+    lines = [f"First failing case: {result.name}", "Inputs:"]
+    lines += ["  " + _input_line(k, v) for k, v in d.get("inputs", {}).items()]
+    lines.append(f"Problem ({d.get('stage', result.status)}): {result.message}")
+    if result.status == "raised" and d.get("exception", {}).get("traceback"):
+        lines += ["Traceback (your code):", d["exception"]["traceback"]]
+    if d.get("stage") in ("type", "shape", "values") and "expected" in d:
+        lines += ["Expected:", _values(d["expected"]), "Received:", _values(d.get("received"))]
+    if result.diagnosis:
+        lines.append(f"Likely mistake: {result.hint}")
+    lines += [f"Note: {n}" for n in d.get("notes", [])]
+    return lines
+
+
+def render_text(name: str, results: list[CaseResult]) -> str:
+    """The verdict as plain text: one line per case, then the first failure in detail."""
+    failed = [r for r in results if not r.passed]
+    head = (f"{name}: all {len(results)} public cases passed." if not failed else
+            f"{name}: {len(failed)} of {len(results)} public cases failed.")
+    if failed and all(r.status == "not_implemented" for r in failed):
+        head = f"{name}: not implemented yet. Write the function, run its cell, then this one."
+        return head
+    lines = [head] + [f"  {'PASS' if r.passed else 'FAIL'}  {r.name}" for r in results]
+    if failed:
+        lines += [""] + _failure_lines(failed[0])
+    return "\n".join(lines)
+
+
+def render_html(name: str, results: list[CaseResult]) -> str:
+    """The verdict as an HTML table for Jupyter; the failure details in a <pre> block."""
+    text = render_text(name, results)
+    head, _, rest = text.partition("\n")
+    failed = any(not r.passed for r in results)
+    color = "#b00020" if failed else "#1b5e20"
+    rows = "".join(
+        f"<tr><td style='color:{'#1b5e20' if r.passed else '#b00020'}'>"
+        f"{'pass' if r.passed else 'fail'}</td><td style='text-align:left'>"
+        f"{html.escape(r.name)}</td></tr>" for r in results)
+    detail = text.split("\n\n", 1)[1] if "\n\n" in text else ""
+    table = f"<table><tr><th>result</th><th style='text-align:left'>case</th></tr>{rows}</table>"
+    body = table if rest else ""
+    pre = f"<pre style='white-space:pre-wrap'>{html.escape(detail)}</pre>" if detail else ""
+    return f"<div><p style='color:{color};font-weight:bold'>{html.escape(head)}</p>{body}{pre}</div>"
+
+
+def _in_kernel() -> bool:
+    """Whether we run in a Jupyter kernel (IPython is only looked at if already loaded)."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    return getattr(shell, "kernel", None) is not None
+
+
+def _show(name: str, results: list[CaseResult]) -> None:
+    if _in_kernel():
+        from IPython.display import HTML, display
+
+        display(HTML(render_html(name, results)))
+    else:
+        print(render_text(name, results))
+
+
+def _summary(name: str, results: list[CaseResult]) -> str:
+    failed = [r for r in results if not r.passed]
+    if all(r.status == "not_implemented" for r in failed):
+        return f"{name} is not implemented yet"
+    first = failed[0]
+    text = f"{name}: {len(failed)} of {len(results)} public cases failed; first: {first.name}: "
+    text += first.message.split("\n")[0]
+    mistake = next((r for r in failed if r.diagnosis), None)
+    return text + (f" Likely mistake: {mistake.hint}" if mistake else "")
+
+
+def check(name: str, fn) -> None:
+    """Run the public cases of graded function `name` on `fn` and show the verdict.
+
+    Parameters
+    ----------
+    name : str
+        The graded function's name, e.g. ``"conv1d"``.
+    fn : callable
+        Your implementation.
+
+    Raises
+    ------
+    AssertionError
+        When a case fails, with a short summary (the details are shown above it).
+    ValueError
+        When `name` is not a graded function.
+    """
+    if name not in {p.name for p in catalog.PROBLEMS}:
+        raise ValueError(f"check: no graded function named {name!r}; expected one of "
+                         f"{', '.join(p.name for p in catalog.PROBLEMS)}")
+    if not callable(fn):
+        raise TypeError(f"check: fn expects your function {name}, got {type(fn).__name__} {fn!r:.40}")
+    cases = _public_cases(name)
+    results = [judge(case, _call(case, fn), 1.0) for case in cases]
+    _show(name, results)
+    if not all(r.passed for r in results):
+        raise AssertionError(_summary(name, results))

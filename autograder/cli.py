@@ -1,0 +1,219 @@
+"""The ``autograder`` command: a thin layer over `autograder.grade`.
+
+    autograder grade PATH... --out DIR [--assignment A] [--workers N] [--seed S]
+                     [--sandbox auto|bwrap|none] [--timeout SECONDS]
+    autograder check NOTEBOOK
+    autograder list
+    autograder demo
+
+Exit status: 0 when the batch was graded, whatever the scores (``check``: 0
+only when every public case passes); 2 when the grader itself could not run
+(bad arguments, no inputs, an output folder it cannot write), with a message
+and no traceback; 130 when interrupted (run the same command again to resume).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import logging
+import sys
+from pathlib import Path
+
+from rich.console import Console
+from rich.logging import RichHandler
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from autograder import catalog
+from autograder.grade import COURSE_ROOT, check_notebook, grade
+from autograder.results import SubmissionResult
+
+EXIT_GRADER_ERROR = 2
+EXIT_INTERRUPTED = 130
+# The demo grades the example class with a fixed, public seed: it is not an
+# official grading and must give the same numbers on every machine.
+DEMO_SEED = 2024
+DEMO_OUT = Path("out") / "demo"
+
+log = logging.getLogger("autograder")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="autograder", description="Sandboxed autograder for the convolution course."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    g = sub.add_parser("grade", help="grade a batch of notebooks into an output folder")
+    g.add_argument("paths", nargs="+", metavar="PATH",
+                   help="notebooks, folders (e.g. nbgrader's submitted/) or LMS .zip files")
+    g.add_argument("--out", required=True, type=Path, help="output folder")
+    g.add_argument("--assignment", choices=catalog.ASSIGNMENTS,
+                   help="grade every notebook as this assignment")
+    g.add_argument("--workers", type=_positive_int,
+                   help="parallel sandboxes (default: one per core)")
+    g.add_argument("--seed", type=int,
+                   help="grading seed (default: $AUTOGRADER_SEED, else autograder.toml)")
+    g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
+    g.add_argument("--timeout", type=float, help="seconds per submission")
+    c = sub.add_parser("check", help="run a notebook's public cases as the grader would")
+    c.add_argument("notebook", type=Path)
+    c.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
+    c.add_argument("--timeout", type=float, help="seconds for the notebook")
+    sub.add_parser("list", help="assignments, functions and points")
+    d = sub.add_parser("demo", help="build the example class, grade it, show the gradebook")
+    d.add_argument("--out", type=Path, default=DEMO_OUT, help="default: %(default)s")
+    d.add_argument("--workers", type=_positive_int)
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expects an integer >= 1, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = _parser().parse_args(argv)
+    err = Console(stderr=True)
+    _setup_logging(err)
+    try:
+        return _COMMANDS[args.command](args, Console(), err)
+    except (ValueError, OSError) as exc:
+        err.print(f"[bold red]autograder {args.command}: error:[/] {exc}", highlight=False)
+        return EXIT_GRADER_ERROR
+    except KeyboardInterrupt:
+        err.print("interrupted: finished results are saved; run the same command to resume")
+        return EXIT_INTERRUPTED
+
+
+def _setup_logging(err: Console) -> None:
+    if err.is_terminal:
+        handler = RichHandler(console=err, show_path=False)
+    else:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    log.handlers[:] = [handler]
+    log.setLevel(logging.INFO)
+    log.propagate = False
+
+
+def _grade_with_progress(err: Console, **kwargs) -> list[SubmissionResult]:
+    """`grade` with a progress bar and ETA on a terminal, one log line per notebook otherwise."""
+    if not err.is_terminal:
+        def line(done: int, total: int, r: SubmissionResult) -> None:
+            log.info("[%d/%d] %s / %s: %s", done, total, r.student, r.assignment, _verdict(r))
+
+        return grade(progress=line, **kwargs)
+    columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
+               TimeRemainingColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("grading", total=None)
+
+        def advance(done: int, total: int, _r: SubmissionResult) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return grade(progress=advance, **kwargs)
+
+
+def _verdict(r: SubmissionResult) -> str:
+    text = r.error or f"{r.score:g}/{r.max_score:g}"
+    return text + (f" [{', '.join(r.flags)}]" if r.flags else "")
+
+
+def _cmd_grade(args, out: Console, err: Console) -> int:
+    results = _grade_with_progress(
+        err, paths=args.paths, out=args.out, assignment=args.assignment, workers=args.workers,
+        seed=args.seed, sandbox=args.sandbox, timeout=args.timeout,
+    )
+    _print_outputs(out, results, args.out)
+    return 0
+
+
+def _print_outputs(out: Console, results: list[SubmissionResult], folder: Path) -> None:
+    flagged = sum(1 for r in results if r.flags or r.error)
+    out.print(f"graded {len(results)} submissions ({flagged} need a look) into {folder}/:")
+    out.print(f"  gradebook  {folder / 'grades.csv'}")
+    out.print(f"  summary    {folder / 'summary.html'}")
+    out.print(f"  feedback   {folder / 'feedback'}/<student>/<assignment>.html (and .md)")
+    out.print(f"  results    {folder / 'results'}/<student>/<assignment>.json")
+
+
+def _cmd_check(args, out: Console, err: Console) -> int:
+    r = check_notebook(args.notebook, sandbox=args.sandbox, timeout=args.timeout)
+    if r.error:
+        out.print(f"[bold red]{args.notebook} could not be checked:[/] {r.error}")
+        return 1
+    table = Table(title=f"{r.assignment}: public cases", title_justify="left")
+    for column in ("function", "points", "cases passed", "first problem"):
+        table.add_column(column)
+    for name, p in r.problems.items():
+        failing = next((c for c in p.cases if not c.passed), None)
+        first = f"{failing.name}: {failing.message}" if failing else ""
+        mark = "[green]ok[/]" if p.passed else "[red]fix[/]"
+        passed = sum(c.passed for c in p.cases)
+        table.add_row(f"{mark} {name}", f"{p.score:g}/{p.max_score:g}",
+                      f"{passed}/{len(p.cases)}", first)
+    out.print(table)
+    for note in r.notes:
+        out.print(f"note: {note}", highlight=False)
+    ok = all(p.passed for p in r.problems.values())
+    out.print("[bold green]all public cases pass[/]" if ok else
+              "[bold red]some public cases fail[/]: see the table above")
+    return 0 if ok else 1
+
+
+def _cmd_list(args, out: Console, err: Console) -> int:
+    table = Table(title="graded functions")
+    for column in ("assignment", "function", "points"):
+        table.add_column(column, justify="right" if column == "points" else "left")
+    for a in catalog.ASSIGNMENTS:
+        for i, p in enumerate(catalog.problems_for(a)):
+            table.add_row(a if i == 0 else "", p.signature + ("  (E)" if p.checks_errors else ""),
+                          str(p.points))
+        table.add_row("", f"[bold]total {a}[/]", f"[bold]{catalog.max_score(a)}[/]",
+                      end_section=True)
+    out.print(table)
+    return 0
+
+
+def _cmd_demo(args, out: Console, err: Console) -> int:
+    submitted = _example_class().build_class()
+    out.print(f"example class: {submitted}")
+    results = _grade_with_progress(err, paths=[submitted], out=args.out, workers=args.workers,
+                                   seed=DEMO_SEED)
+    out.print(gradebook_table(results))
+    _print_outputs(out, results, args.out)
+    return 0
+
+
+def _example_class():
+    """``examples/make_class.py``, which lives beside the package, not inside it."""
+    path = COURSE_ROOT / "examples" / "make_class.py"
+    spec = importlib.util.spec_from_file_location("examples_make_class", path)
+    if spec is None or not path.is_file():
+        raise OSError(f"demo: the example-class generator {path} is missing")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def gradebook_table(results: list[SubmissionResult]) -> Table:
+    """The gradebook as a rich table: a row per submission."""
+    table = Table(title="gradebook")
+    for column in ("student", "assignment", "score", "flags / error"):
+        table.add_column(column, justify="right" if column == "score" else "left")
+    for r in results:
+        style = "red" if r.error or r.flags else ""
+        table.add_row(r.student, r.assignment, f"{r.score:.4g}/{r.max_score:g}",
+                      r.error or ", ".join(r.flags), style=style)
+    return table
+
+
+_COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "list": _cmd_list, "demo": _cmd_demo}
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,368 @@
+"""Grade submissions: one notebook, or a whole batch into an output folder.
+
+One submission goes through the steps in order, each a module with a typed
+result: `notebook` (load, validate), `integrity` (locked cells), `extract`
+(plain Python cells), `scan` (forbidden names), then the sandbox (`pool`)
+runs the cells and one call per case, and `judge` scores the outcomes in this
+process against `cases` (expected values from `conv_ref`).
+
+The grading seed is, in order: the ``seed`` argument (``--seed``), the
+environment variable ``AUTOGRADER_SEED``, or ``grading_seed`` in
+``autograder.toml`` at the course root::
+
+    # autograder.toml (keep it out of the student release)
+    grading_seed = 81723
+
+It is recorded in every result, so a regrade gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import os
+import tomllib
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import as_completed
+from dataclasses import dataclass, field
+from importlib import metadata
+from pathlib import Path
+
+from autograder import catalog
+from autograder.cases import PUBLIC_SEED, Case, generate_cases
+from autograder.extract import SourceCell, extract_code
+from autograder.feedback import write_feedback
+from autograder.gradebook import Gradebook
+from autograder.identify import UNKNOWN_ASSIGNMENT, Submission, collect
+from autograder.integrity import check_integrity
+from autograder.judge import score_problem
+from autograder.notebook import LoadedNotebook, load_notebook, read_notebook_file
+from autograder.platforms.canvas import write_canvas_csv
+from autograder.platforms.nbgrader_db import write_scores
+from autograder.pool import Cell, RunOutcome, WorkerPool
+from autograder.report import write_summary
+from autograder.results import SubmissionResult
+from autograder.sandbox import Limits
+from autograder.scan import Finding, scan_cells
+
+COURSE_ROOT = Path(__file__).resolve().parents[1]
+CONFIG_NAME = "autograder.toml"
+SEED_ENV = "AUTOGRADER_SEED"
+
+log = logging.getLogger("autograder")
+
+Progress = Callable[[int, int, SubmissionResult], None]
+
+
+@dataclass
+class Prepared:
+    """A submission after the static steps: ready to run, or already decided.
+
+    Attributes
+    ----------
+    result : SubmissionResult
+        Filled with flags, notes and (for an unusable notebook) the error.
+    cells : list of SourceCell
+        The code to run; empty when `result.error` is set.
+    findings : list of Finding
+        Forbidden names the scan found.
+    """
+
+    result: SubmissionResult
+    cells: list[SourceCell] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def resolve_seed(seed: int | None = None, course_root: Path = COURSE_ROOT) -> int:
+    """The grading seed: the argument, else ``$AUTOGRADER_SEED``, else ``autograder.toml``.
+
+    Raises
+    ------
+    ValueError
+        When none of them gives an integer.
+    """
+    if seed is not None:
+        return int(seed)
+    if os.environ.get(SEED_ENV):
+        try:
+            return int(os.environ[SEED_ENV])
+        except ValueError:
+            raise ValueError(
+                f"resolve_seed: {SEED_ENV}={os.environ[SEED_ENV]!r} is not an integer"
+            ) from None
+    config = course_root / CONFIG_NAME
+    if config.is_file():
+        value = tomllib.loads(config.read_text(encoding="utf-8")).get("grading_seed")
+        if isinstance(value, int):
+            return value
+        raise ValueError(
+            f"resolve_seed: grading_seed in {config} is {value!r}, expected an integer"
+        )
+    raise ValueError(
+        f"resolve_seed: no grading seed; pass --seed, set {SEED_ENV}, "
+        f"or put grading_seed = <integer> in {config}"
+    )
+
+
+def grader_version() -> str:
+    """Package version plus a hash of the grader's and the reference's sources.
+
+    Part of the resume key: results computed by other code are never reused.
+    """
+    digest = hashlib.sha256()
+    for package in ("autograder", "conv_ref"):
+        for path in sorted((COURSE_ROOT / package).rglob("*.py")):
+            digest.update(path.relative_to(COURSE_ROOT).as_posix().encode())
+            digest.update(path.read_bytes())
+    return f"{metadata.version('conv-course')}+{digest.hexdigest()[:12]}"
+
+
+def prepare(sub: Submission, seed: int, version: str, course_root: Path = COURSE_ROOT) -> Prepared:
+    """Load, check integrity, extract and scan one submission (no student code runs)."""
+    assignment = sub.assignment
+    max_score = catalog.max_score(assignment) if assignment in catalog.ASSIGNMENTS else 0
+    loaded = load_notebook(sub.data) if sub.error is None else None
+    result = SubmissionResult(
+        student=sub.student, assignment=assignment, score=0.0, max_score=max_score,
+        flags=list(sub.flags), notes=list(sub.notes), source=sub.source,
+        sha256=loaded.sha256 if loaded else hashlib.sha256(sub.data).hexdigest(),
+        seed=seed, grader_version=version,
+    )
+    prepared = Prepared(result)
+    result.error = sub.error or (loaded.error if loaded else None)
+    if result.error is None and assignment == UNKNOWN_ASSIGNMENT:
+        result.error = "could not tell which assignment this notebook is for"
+    if result.error is not None:
+        return prepared
+    nb = loaded.notebook
+    release = _release(course_root / "notebooks" / assignment / f"{assignment}.ipynb")
+    if release.notebook is not None:
+        integrity = check_integrity(nb, release.notebook)
+        if integrity.tampered:
+            result.flags.append("tampered_cells")
+            result.notes += integrity.notes()
+    else:
+        result.notes.append(f"read-only cells not checked: no release notebook ({release.error})")
+    extracted = extract_code(nb)
+    prepared.cells = extracted.cells
+    result.notes += extracted.notes
+    if extracted.shell_escapes:
+        result.flags.append("shell_escape")
+    prepared.findings = scan_cells(extracted.cells, assignment)
+    for kind, flag in (("forbidden", "forbidden_call"), ("patch", "monkeypatch")):
+        found = [f for f in prepared.findings if f.kind == kind]
+        if found:
+            result.flags.append(flag)
+            result.notes += [f"Flagged for review: {f.describe()}." for f in found]
+    return prepared
+
+
+def _release(path: Path) -> LoadedNotebook:
+    """The release notebook, read once per batch rather than once per submission."""
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        stamp = None
+    return _read_release(path, stamp)
+
+
+@functools.lru_cache(maxsize=16)
+def _read_release(path: Path, stamp: int | None) -> LoadedNotebook:
+    # `stamp` is part of the cache key only: a regenerated release is read again.
+    return read_notebook_file(path)
+
+
+def cases_for(assignment: str, seed: int, public: bool = False) -> dict[str, list[Case]]:
+    """problem name -> its cases: the official set, or the public one `check()` runs."""
+    return {
+        p.name: generate_cases(p.name, seed, public=public)
+        for p in catalog.problems_for(assignment)
+    }
+
+
+def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> SubmissionResult:
+    """Score a run's outcomes against the cases, in the grader's process.
+
+    Calls the run never reached (the whole submission crashed or timed out)
+    come back from the pool with that verdict, and score 0.
+    """
+    result = prepared.result
+    result.seconds = run.seconds
+    if run.timed_out:
+        result.flags.append("timeout")
+        result.notes.append(f"Stopped: {run.timed_out}; the cases after that were not run.")
+    if run.crashed:
+        result.flags.append("crashed")
+        result.notes.append(f"The notebook's process died: {run.crashed}; "
+                            "the cases after that were not run.")
+    for cell in run.cells:
+        if cell.status != "ok":
+            result.notes.append(f"cell {cell.index + 1} stopped with an error: {cell.error}")
+    for name, problem_cases in cases.items():
+        outcomes = [o for o in run.calls if o.problem == name]
+        result.problems[name] = score_problem(catalog.problem(name), problem_cases, outcomes)
+    for problem in result.problems.values():
+        for flag in problem.flags:
+            if flag not in result.flags:
+                result.flags.append(flag)
+    result.score = round(sum(p.score for p in result.problems.values()), 6)
+    return result
+
+
+def run(
+    prepared: list[Prepared],
+    cases_of: Callable[[str], dict[str, list[Case]]],
+    workers: int | None = None,
+    sandbox: str = "auto",
+    timeout: float | None = None,
+) -> Iterator[SubmissionResult]:
+    """Run prepared submissions in the sandbox; yield each scored result as it finishes.
+
+    `cases_of(assignment)` gives the cases; it is called once per assignment.
+    """
+    cases = {a: cases_of(a) for a in dict.fromkeys(p.result.assignment for p in prepared)}
+    limits = Limits() if timeout is None else Limits(
+        submission_seconds=timeout,
+        cell_seconds=min(timeout, Limits.cell_seconds),
+        call_seconds=min(timeout, Limits.call_seconds),
+    )
+    with WorkerPool(workers, sandbox, limits) as pool:
+        futures = {}
+        for p in prepared:
+            assignment_cases = cases[p.result.assignment]
+            calls = [c.call() for problem_cases in assignment_cases.values() for c in problem_cases]
+            future = pool.submit([Cell(c.index, c.source) for c in p.cells], calls)
+            futures[future] = (p, assignment_cases)
+        for future in as_completed(futures):
+            p, assignment_cases = futures[future]
+            yield score(p, assignment_cases, future.result())
+
+
+def grade(
+    paths: Iterable[str | Path],
+    out: str | Path = "out",
+    assignment: str | None = None,
+    workers: int | None = None,
+    seed: int | None = None,
+    sandbox: str = "auto",
+    timeout: float | None = None,
+    course_root: Path = COURSE_ROOT,
+    progress: Progress | None = None,
+) -> list[SubmissionResult]:
+    """Grade every submission under `paths` into `out`.
+
+    Parameters
+    ----------
+    paths : iterable of str or Path
+        Notebooks, folders (e.g. nbgrader's ``submitted/``) and LMS ``.zip`` files.
+    out : str or Path
+        Output folder: ``results/``, ``grades.csv``, ``canvas.csv``,
+        ``feedback/`` and ``summary.html``. When a path is an nbgrader
+        course's ``submitted/`` folder, the scores also go into that course's
+        gradebook database, for formgrader.
+    assignment : str, optional
+        Force the assignment of every notebook.
+    workers : int, optional
+        Parallel sandboxes; default: one per core.
+    seed : int, optional
+        The grading seed (see the module docstring for the fallbacks).
+    sandbox : {"auto", "bwrap", "none"}
+    timeout : float, optional
+        Wall-clock seconds for one submission; default: the sandbox's limit.
+    course_root : Path
+        Holds ``notebooks/<a>/<a>.ipynb`` (integrity) and ``autograder.toml``.
+    progress : callable, optional
+        ``progress(done, total, result)`` after each submission.
+
+    Returns
+    -------
+    list of SubmissionResult
+        Sorted by student then assignment. Results already in `out` for the
+        same file, grader version and seed are reused, not recomputed.
+
+    Raises
+    ------
+    ValueError
+        No seed, no notebooks, or a bad path or argument.
+    OSError
+        `out` cannot be written.
+    """
+    seed = resolve_seed(seed, course_root)
+    paths = list(paths)
+    submissions = collect(paths, assignment)
+    if not submissions:
+        raise ValueError(f"grade: no notebooks (.ipynb) found in {', '.join(map(str, paths))}")
+    book = Gradebook(Path(out))
+    book.out.mkdir(parents=True, exist_ok=True)
+    if not os.access(book.out, os.W_OK):
+        raise OSError(f"grade: output folder {str(book.out)!r} is not writable")
+    version = grader_version()
+    for sub in submissions:
+        for note in sub.notes:
+            log.warning("%s / %s: %s", sub.student, sub.assignment, note)
+    results: list[SubmissionResult] = []
+
+    def done(result: SubmissionResult, save: bool = True) -> None:
+        if save:
+            book.save(result)  # at once: a killed batch resumes from here
+        results.append(result)
+        if progress is not None:
+            progress(len(results), len(submissions), result)
+
+    todo = []
+    for sub in submissions:
+        digest = hashlib.sha256(sub.data).hexdigest()
+        cached = book.cached(sub.student, sub.assignment, digest, version, seed)
+        if cached is not None:
+            done(cached, save=False)
+            continue
+        prepared = prepare(sub, seed, version, course_root)
+        if prepared.result.error is not None:
+            done(prepared.result)
+        else:
+            todo.append(prepared)
+    if todo:
+        for result in run(todo, lambda a: cases_for(a, seed), workers, sandbox, timeout):
+            done(result)
+    results.sort(key=lambda r: (r.student, r.assignment))
+    book.write_csv(results)
+    write_feedback(results, book.out)
+    write_summary(results, book.out)
+    write_canvas_csv(results, book.out / "canvas.csv")
+    for course in _nbgrader_courses(paths):
+        written = write_scores(results, course)
+        log.info("wrote %d scores into the nbgrader gradebook of %s", written, course)
+    return results
+
+
+def _nbgrader_courses(paths: list) -> list[Path]:
+    """nbgrader course folders among the inputs: ``<course>/submitted`` next to its config."""
+    courses = []
+    for path in map(Path, paths):
+        course = path.resolve().parent
+        if path.is_dir() and path.name == "submitted" and (course / "nbgrader_config.py").is_file():
+            courses.append(course)
+    return courses
+
+
+def check_notebook(
+    path: str | Path, sandbox: str = "auto", timeout: float | None = None,
+    course_root: Path = COURSE_ROOT,
+) -> SubmissionResult:
+    """The public cases of one notebook, through the same sandboxed pipeline as grading.
+
+    What a student runs before submitting: the cases `check()` shows in the
+    notebook, with the grader's isolation and scan.
+    """
+    submissions = collect([path])
+    if len(submissions) != 1:
+        raise ValueError(
+            f"check_notebook: expects one notebook, found {len(submissions)} in {path}"
+        )
+    prepared = prepare(submissions[0], PUBLIC_SEED, grader_version(), course_root)
+    if prepared.result.error is not None:
+        return prepared.result
+    (result,) = run([prepared], lambda a: cases_for(a, PUBLIC_SEED, public=True), 1, sandbox,
+                    timeout)
+    return result

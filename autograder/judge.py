@@ -1,0 +1,129 @@
+"""Turn what happened on a case (`CallOutcome`) into a verdict (`CaseResult`) and a score.
+
+Used by official grading on outcomes from the sandbox, and by `check()` on
+outcomes of in-process calls, so both give the same verdicts and messages.
+"""
+
+from __future__ import annotations
+
+from autograder.cases import Case
+from autograder.cases._core import signature
+from autograder.catalog import Problem
+from autograder.compare import Comparison, compare, compare_accuracy, summarize
+from autograder.diagnose import diagnose
+from autograder.outcome import CallOutcome
+from autograder.results import CaseResult, ProblemResult
+
+# Flags a problem's result carries for the TA when any of its cases had this status.
+_FLAGGED = {"forbidden": "forbidden_call", "timeout": "timeout", "crashed": "crashed",
+            "invalid_output": "invalid_output"}
+
+
+def _inputs(case: Case) -> dict:
+    names, _ = signature(case.problem)
+    named = {**dict(zip(names, case.args, strict=False)), **case.kwargs}
+    return {name: summarize(value, limit=64) for name, value in named.items()}
+
+
+def _status_message(case: Case, outcome: CallOutcome) -> str:
+    """The message for a call that did not return normally."""
+    fn = f"`{case.problem}`"
+    limit = f"{case.timeout:g} s" if case.timeout else "the time limit"
+    return {
+        "not_implemented": f"{fn} is not implemented yet: replace `raise NotImplementedError` "
+                           "with your code.",
+        "missing": f"{fn} is not defined in the notebook: was its cell deleted, or the function "
+                   "renamed?",
+        "timeout": f"{fn} took longer than {limit}. Look for an infinite loop, or Python loops "
+                   "over every entry of a large array.",
+        "crashed": f"The process running {fn} died ({outcome.message or 'no message'}): "
+                   "sys.exit, os._exit, or running out of memory.",
+        "forbidden": f"{fn} called {outcome.forbidden_call or 'a forbidden function'}, which is "
+                     "not allowed in graded functions: write the computation with NumPy.",
+        "invalid_output": f"{fn} returned something that is not plain array data "
+                          f"({outcome.message or 'unreadable'}). Return NumPy arrays or numbers.",
+    }.get(outcome.status, f"{fn} did not return normally (status {outcome.status!r}).")
+
+
+def _raised(case: Case, outcome: CallOutcome) -> tuple[bool, str]:
+    """Verdict on a call that raised an exception other than NotImplementedError."""
+    if case.kind == "raises":
+        if outcome.exc_type == case.expected:
+            return True, ""
+        return False, (f"These arguments are invalid ({case.name}); expected {case.expected}, "
+                       f"got {outcome.exc_type}: {outcome.message}. Check the arguments at the "
+                       f"top of the function and raise {case.expected} with a message naming "
+                       "the argument.")
+    return False, (f"Your function raised {outcome.exc_type}: {outcome.message}. Read the "
+                   "traceback from the bottom: the last line of your code it shows is where "
+                   "it failed.")
+
+
+def _returned(case: Case, outcome: CallOutcome) -> Comparison:
+    """Verdict on a call that returned a value."""
+    if case.kind == "raises":
+        return Comparison(False, "status", (
+            f"These arguments are invalid ({case.name}); expected {case.expected}, but your "
+            f"function returned a value. Check the arguments at the top of the function and "
+            f"raise {case.expected} with a message naming the argument."),
+            details={"expected": {"type": "exception", "values": case.expected},
+                     "received": summarize(outcome.value)})
+    if case.kind == "accuracy":
+        return compare_accuracy(case.expected, outcome.value, case.threshold)
+    return compare(case.expected, outcome.value, kind=case.kind, atol=case.atol,
+                   names=case.output_names)
+
+
+def judge(case: Case, outcome: CallOutcome, points: float) -> CaseResult:
+    """The verdict on one case.
+
+    Parameters
+    ----------
+    case : Case
+    outcome : CallOutcome
+        What the student's function did on ``case.call()``.
+    points : float
+        This case's share of the problem's points.
+    """
+    result = CaseResult(name=case.name, passed=False, score=0.0, max_score=points,
+                        status=outcome.status, public=case.public, seconds=outcome.seconds)
+    details: dict = {"stage": "status", "inputs": _inputs(case)}
+    if outcome.status == "ok":
+        verdict = _returned(case, outcome)
+        result.passed = verdict.passed
+        result.message = verdict.message
+        details.update(verdict.details, stage=verdict.stage or "values")
+        if verdict.notes:
+            details["notes"] = verdict.notes
+        if not verdict.passed and verdict.stage in ("shape", "values", "type"):
+            mistake = diagnose(case, outcome.value)
+            if mistake is not None:
+                result.diagnosis, result.hint = mistake.id, f"{mistake.title} {mistake.hint}"
+    elif outcome.status == "raised":
+        result.passed, result.message = _raised(case, outcome)
+        details.update(stage="exception", exception={
+            "type": outcome.exc_type, "message": outcome.message, "traceback": outcome.traceback})
+    else:
+        result.message = _status_message(case, outcome)
+    if result.passed:
+        result.score, result.message = points, ""
+    result.details = details
+    return result
+
+
+def score_problem(problem: Problem, cases: list[Case], outcomes: list[CallOutcome]) -> ProblemResult:
+    """Judge every case of one problem; the points are split evenly over its cases.
+
+    Outcomes are matched to cases by case name; a case without an outcome
+    (the worker stopped before it) counts as crashed.
+    """
+    by_name = {o.case: o for o in outcomes}
+    share = problem.points / len(cases) if cases else 0.0
+    results = []
+    for case in cases:
+        outcome = by_name.get(case.name) or CallOutcome(
+            problem.name, case.name, "crashed", message="no result came back for this case")
+        results.append(judge(case, outcome, share))
+    flags = sorted({_FLAGGED[r.status] for r in results if r.status in _FLAGGED})
+    score = round(sum(r.score for r in results), 9)
+    return ProblemResult(problem.name, score, float(problem.points), flags, results)

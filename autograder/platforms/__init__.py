@@ -1,0 +1,1 @@
+"""Grades out to the platforms a course runs on: Canvas, Gradescope, nbgrader."""

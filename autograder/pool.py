@@ -1,0 +1,584 @@
+"""Warm workers that run submissions, and the grader's side of each run.
+
+`WorkerPool` keeps one warm worker per core (`autograder.worker`, each in its
+own sandbox) and one dispatcher thread per worker. For every submission the
+dispatcher hands the worker two fresh pipes (results, output), reads both
+while the child runs, enforces the wall-clock limits, and turns what came
+back into a `RunOutcome`. Everything read from the child is decoded by
+`autograder.wire` and checked here; a worker that dies is replaced.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import os
+import queue
+import select
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from autograder import sandbox, wire
+from autograder.outcome import Call, CallOutcome, FunctionSpec
+from autograder.sandbox import Limits, resolve_sandbox
+from autograder.tripwires import DEFAULT_FORBIDDEN
+
+# The child's own alarm ends a slow call; the grader kills it this much later.
+CALL_GRACE = 1.0
+# How long a worker may take to report after a kill before it is replaced.
+KILL_GRACE = 5.0
+# Importing PyTorch on a busy machine.
+START_SECONDS = 300.0
+_REPO = Path(__file__).resolve().parents[1]
+_KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+_DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class Cell:
+    """One notebook cell's Python source, magics already translated."""
+
+    index: int
+    source: str
+
+
+@dataclass
+class CellRun:
+    """What happened to one cell: status is "ok", "error" or "timeout"."""
+
+    index: int
+    status: str
+    error: str = ""
+    seconds: float = 0.0
+
+
+@dataclass
+class RunOutcome:
+    """One submission's run: cells that started, one `CallOutcome` per call, and verdicts.
+
+    Attributes
+    ----------
+    cells : list of CellRun
+        The cells that started, in order.
+    calls : list of CallOutcome
+        One per `Call`, in order; calls not completed get "timeout",
+        "crashed" or "invalid_output" with the reason as message.
+    crashed : str
+        Why the process ended early, e.g. ``"called sys.exit(3) in cell 2"``.
+    timed_out : str
+        The first time limit exceeded, e.g. ``"cell 4 ran longer than 10 s"``.
+    stdout : str
+        Captured stdout and stderr, truncated to ``Limits.output_bytes``.
+    seconds : float
+        Wall clock of the run.
+    """
+
+    cells: list[CellRun] = field(default_factory=list)
+    calls: list[CallOutcome] = field(default_factory=list)
+    crashed: str = ""
+    timed_out: str = ""
+    stdout: str = ""
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- one run
+
+
+_META = {
+    "cell": {"i": int},
+    "cell_done": {"i": int, "status": str, "error": str, "seconds": float},
+    "call": {"k": int},
+    "call_done": {"k": int, "status": str, "exc_type": str, "message": str, "traceback": str,
+                  "seconds": float, "forbidden_call": str},
+    "fatal": {"message": str},
+    "done": {},
+}
+_CHILD_STATUSES = ("ok", "raised", "not_implemented", "missing", "timeout", "forbidden",
+                   "invalid_output")
+
+
+class _Corrupt(Exception):
+    """The results channel held something our child code never writes."""
+
+
+def _checked(meta: Any) -> dict:
+    if not isinstance(meta, dict) or meta.get("ev") not in _META:
+        raise _Corrupt(f"unknown message {meta!r:.100}")
+    fields = _META[meta["ev"]]
+    if set(meta) != {"ev", *fields}:
+        raise _Corrupt(f"message {meta['ev']!r} has fields {sorted(meta)}")
+    for name, kind in fields.items():
+        value = meta[name]
+        if kind is float and type(value) is int:
+            value = meta[name] = float(value)
+        if type(value) is not kind:
+            raise _Corrupt(f"message {meta['ev']!r}: {name} is {value!r:.60}")
+    return meta
+
+
+class _Run:
+    """The grader's view of one submission while it runs: fed frames, gives a RunOutcome."""
+
+    def __init__(self, cells: list[Cell], calls: list[Call], limits: Limits):
+        self.cells, self.calls, self.limits = cells, calls, limits
+        self.start = time.monotonic()
+        self.reader = wire.FrameReader(limits.result_bytes)
+        self.out = bytearray()
+        self.out_dropped = 0
+        self.cell_runs: list[CellRun] = []
+        self.outcomes: list[CallOutcome] = []
+        self.phase: tuple[str, int, float] | None = None  # ("cell"|"call", position, started)
+        self.done = False
+        self.fatal = ""
+        self.timed_out = ""
+
+    # -- input
+
+    def output(self, chunk: bytes) -> None:
+        room = self.limits.output_bytes - len(self.out)
+        self.out += chunk[:max(room, 0)]
+        self.out_dropped += max(len(chunk) - max(room, 0), 0)
+
+    def results(self, chunk: bytes) -> None:
+        """Take bytes from the results pipe; raises _Corrupt."""
+        try:
+            messages = self.reader.feed(chunk)
+        except wire.WireError as e:
+            raise _Corrupt(str(e)) from None
+        for meta, value in messages:
+            try:
+                meta = wire.decode(meta, max_bytes=1 << 20)
+            except wire.WireError as e:
+                raise _Corrupt(str(e)) from None
+            self._event(_checked(meta), value)
+
+    def _event(self, meta: dict, value: bytes) -> None:
+        ev, now = meta["ev"], time.monotonic()
+        if self.done or self.fatal:
+            raise _Corrupt(f"message {ev!r} after the end of the run")
+        expected_cell = len(self.cell_runs)
+        if ev == "cell":
+            if self.phase or self.outcomes or expected_cell >= len(self.cells) \
+                    or meta["i"] != self.cells[expected_cell].index:
+                raise _Corrupt(f"cell {meta['i']} started out of order")
+            self.phase = ("cell", expected_cell, now)
+        elif ev == "cell_done":
+            if not self.phase or self.phase[0] != "cell" or meta["i"] != self.cells[
+                    self.phase[1]].index or meta["status"] not in ("ok", "error"):
+                raise _Corrupt(f"cell {meta['i']} ended out of order")
+            self.cell_runs.append(CellRun(meta["i"], meta["status"], meta["error"],
+                                          meta["seconds"]))
+            self.phase = None
+        elif ev == "call":
+            if self.phase or meta["k"] != len(self.outcomes) or meta["k"] >= len(self.calls):
+                raise _Corrupt(f"call {meta['k']} started out of order")
+            self.phase = ("call", meta["k"], now)
+        elif ev == "call_done":
+            if not self.phase or self.phase[0] != "call" or meta["k"] != self.phase[1] \
+                    or meta["status"] not in _CHILD_STATUSES:
+                raise _Corrupt(f"call {meta['k']} ended out of order")
+            self.outcomes.append(self._outcome(meta, value))
+            self.phase = None
+        elif ev == "fatal":
+            self.fatal = meta["message"][:2000]
+        else:
+            self.done = True
+
+    def _outcome(self, meta: dict, value: bytes) -> CallOutcome:
+        call = self.calls[meta["k"]]
+        out = CallOutcome(call.problem, call.case, meta["status"], None, meta["exc_type"][:200],
+                          meta["message"][:5000], meta["traceback"][:20000], meta["seconds"],
+                          meta["forbidden_call"][:200])
+        if out.status == "ok":
+            try:
+                out.value = wire.decode(value, max_bytes=self.limits.result_bytes)
+            except wire.WireError as e:
+                out.status, out.message = "invalid_output", str(e).removeprefix("wire.decode: ")
+        elif out.status == "timeout" and not self.timed_out:
+            self.timed_out = f"{call.problem} on case {call.case!r} {out.message}"
+        return out
+
+    # -- time
+
+    def _call_seconds(self, k: int) -> float:
+        return self.calls[k].timeout or self.limits.call_seconds
+
+    def deadline(self) -> tuple[float, str]:
+        """The next wall-clock limit and what exceeding it means."""
+        end = self.start + self.limits.submission_seconds
+        why = f"the submission ran longer than {self.limits.submission_seconds:g} s"
+        if self.phase and self.phase[0] == "cell":
+            limit = self.phase[2] + self.limits.cell_seconds
+            if limit < end:
+                index = self.cells[self.phase[1]].index
+                end, why = limit, f"cell {index} ran longer than {self.limits.cell_seconds:g} s"
+        elif self.phase:
+            call, seconds = self.calls[self.phase[1]], self._call_seconds(self.phase[1])
+            limit = self.phase[2] + seconds + CALL_GRACE
+            if limit < end:
+                end = limit
+                why = f"{call.problem} on case {call.case!r} ran longer than {seconds:g} s"
+        return end, why
+
+    # -- verdict
+
+    def where(self) -> str:
+        if self.phase is None:
+            if self.outcomes:
+                return "after the last call" if len(self.outcomes) == len(self.calls) else \
+                    "between calls"
+            return "before running any cell" if not self.cell_runs else "between cells"
+        if self.phase[0] == "cell":
+            return f"while running cell {self.cells[self.phase[1]].index}"
+        call = self.calls[self.phase[1]]
+        return f"while running {call.problem} on case {call.case!r}"
+
+    def finish(self, status: int | None, timeout: str, crash: str,
+               corrupt: bool) -> RunOutcome:
+        """Compose the outcome once the child has ended.
+
+        Parameters
+        ----------
+        status : int or None
+            The child's wait status; None when the worker was lost.
+        timeout, crash : str
+            What the grader itself decided (a time limit, a lost worker, a
+            corrupt channel); empty when the child ended on its own.
+        corrupt : bool
+            The results channel was corrupt: unfinished calls are "invalid_output".
+        """
+        timed_out = timeout or self.timed_out
+        crashed = crash or self.fatal
+        if not (timeout or crash or self.fatal) and status is not None:
+            if os.WIFSIGNALED(status):
+                sig = os.WTERMSIG(status)
+                if sig == signal.SIGXCPU:
+                    timeout = f"used more than {self.limits.cpu_seconds} s of CPU time"
+                    timed_out = timed_out or timeout
+                else:
+                    name = (signal.strsignal(sig) or f"signal {sig}").lower()
+                    crashed = f"the process was killed by signal {sig} ({name}) {self.where()}"
+            elif not self.done:
+                crashed = (f"the process exited with code {os.WEXITSTATUS(status)} "
+                           f"{self.where()} before finishing")
+        reason = timeout or crashed
+        if self.phase and self.phase[0] == "cell":
+            index = self.cells[self.phase[1]].index
+            self.cell_runs.append(CellRun(index, "timeout" if timeout else "error", reason,
+                                          time.monotonic() - self.phase[2]))
+        rest = "invalid_output" if corrupt else "timeout" if timeout else "crashed"
+        for call in self.calls[len(self.outcomes):]:
+            self.outcomes.append(CallOutcome(call.problem, call.case, rest, message=reason))
+        text = self.out.decode("utf-8", errors="replace")
+        if self.out_dropped:
+            text += f"\n[output truncated: {self.out_dropped} more bytes not shown]\n"
+        return RunOutcome(self.cell_runs, self.outcomes, crashed, timed_out, text,
+                          time.monotonic() - self.start)
+
+
+# --------------------------------------------------------------------------- one worker
+
+
+def _worker_env(mode: str) -> dict[str, str]:
+    """A small environment: nothing of the grader's (tokens, CI secrets) reaches the child."""
+    env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
+    env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
+               MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(_REPO))
+    if mode == "bwrap":
+        env.update(HOME=sandbox.WORKER_HOME, MPLCONFIGDIR=sandbox.WORKER_HOME)
+    else:  # Matplotlib keeps using the grader's font cache
+        env.update({k: os.environ[k] for k in ("HOME", "MPLCONFIGDIR") if k in os.environ})
+    return env
+
+
+class _Worker:
+    """One warm worker process and the runs it serves."""
+
+    def __init__(self, mode: str, limits: Limits, forbidden: Sequence[str]):
+        self.mode, self.limits, self.forbidden = mode, limits, list(forbidden)
+        self.proc: subprocess.Popen | None = None
+        self.spawn()
+
+    def spawn(self) -> None:
+        self.sock, theirs = socket.socketpair()
+        command = [sys.executable, "-m", "autograder.worker", str(theirs.fileno())]
+        self.log = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            sandbox.bwrap_argv(command) if self.mode == "bwrap" else command,
+            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=self.log, env=_worker_env(self.mode), cwd="/", start_new_session=True)
+        theirs.close()
+        root = os.geteuid() == 0
+        # The process id is unique while the worker lives, so is this user id.
+        self.uid = sandbox.UID_BASE + self.proc.pid if root else os.getuid()
+        wire.send_message(self.sock, {
+            "op": "config", "sandbox": self.mode, "uid": self.uid, "drop": root,
+            "keep_read_search": root and self.mode != "bwrap" and sandbox.needs_read_search(),
+            "unshare_net": root and self.mode != "bwrap",
+            "limits": vars(self.limits), "forbidden": self.forbidden})
+        self.ready = False
+
+    def _failure(self, what: str) -> RuntimeError:
+        self.log.seek(0)
+        tail = self.log.read()[-3000:].decode(errors="replace")
+        return RuntimeError(f"WorkerPool: the worker {what}; its stderr ends with:\n{tail}")
+
+    def wait_ready(self) -> None:
+        if self.ready:
+            return
+        ready, _, _ = select.select([self.sock], [], [], START_SECONDS)
+        msg = self._receive() if ready else None
+        if msg is None or msg.get("op") != "ready":
+            self.kill()
+            raise self._failure(f"did not start within {START_SECONDS:g} s" if not ready
+                                else "exited while starting")
+        self.ready = True
+
+    def kill(self) -> None:
+        """Kill the worker and everything it started; a later `run` spawns a new one."""
+        if self.proc is not None and self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait()
+        if os.geteuid() == 0:
+            sandbox.kill_uid(self.uid)  # children that left the worker's process group
+        self.sock.close()
+        self.log.close()
+        self.proc = None
+
+    def stop(self) -> None:
+        """Ask the worker to exit (end of its socket), then make sure it did."""
+        if self.proc is None:
+            return
+        self.sock.shutdown(socket.SHUT_RDWR)
+        try:
+            self.proc.wait(timeout=KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+    def run(self, cells: list[Cell], calls: list[Call], job: bytes) -> RunOutcome:
+        if self.proc is None:
+            self.spawn()
+        self.wait_ready()
+        run = _Run(cells, calls, self.limits)
+        res_r, res_w = os.pipe()
+        out_r, out_w = os.pipe()
+        try:
+            wire.send_message(self.sock, job, fds=(res_w, out_w))
+        except OSError:
+            for fd in (res_r, out_r):
+                os.close(fd)
+            self.kill()
+            return run.finish(None, "", "the grading worker was not running", False)
+        finally:
+            os.close(res_w)
+            os.close(out_w)
+        status, timeout, crash, corrupt = self._watch(run, res_r, out_r)
+        if status is None:
+            self.kill()
+        return run.finish(status, timeout, crash, corrupt)
+
+    def _watch(self, run: _Run, res_r: int, out_r: int) -> tuple[int | None, str, str, bool]:
+        """Read both pipes and the worker until the child has ended and the pipes are drained."""
+        status: int | None = None
+        ended = lost = corrupt = False
+        timeout = crash = ""
+        kill_at: float | None = None
+        drain_until: float | None = None
+        fds = {res_r, out_r}
+        while fds or not (ended or lost):
+            now = time.monotonic()
+            if (ended or lost) and drain_until is None:
+                drain_until = now + 2.0  # a leftover writer cannot hold the run open
+            if drain_until is not None and now >= drain_until:
+                break
+            deadline, why = run.deadline()
+            if kill_at is None and not (ended or lost) and now >= deadline:
+                timeout, kill_at = why, now
+                lost = not self._send_kill()
+            if kill_at is not None and not (ended or lost) and now >= kill_at + KILL_GRACE:
+                lost = True
+                crash = crash or "the grading worker did not stop the submission and was replaced"
+            waits = [t for t in (drain_until, None if kill_at else deadline,
+                                 kill_at + KILL_GRACE if kill_at else None) if t is not None]
+            watch = list(fds) + ([self.sock] if not (ended or lost) else [])
+            ready, _, _ = select.select(watch, [], [], max(0.0, min(waits) - now))
+            for fd in ready:
+                if fd is self.sock:
+                    msg = self._receive()
+                    if msg is None:
+                        lost = True
+                        crash = crash or f"the grading worker stopped unexpectedly {run.where()}"
+                    elif msg.get("op") == "ended" and type(msg.get("status")) is int:
+                        ended, status = True, msg["status"]
+                    continue
+                chunk = os.read(fd, 1 << 16)
+                if not chunk:
+                    fds.discard(fd)
+                    os.close(fd)
+                elif fd == out_r:
+                    run.output(chunk)
+                elif not corrupt:
+                    try:
+                        run.results(chunk)
+                    except _Corrupt as e:
+                        corrupt = True
+                        crash = f"wrote malformed data to the grader's result channel ({e})"
+                        if kill_at is None:
+                            kill_at = time.monotonic()
+                            lost = not self._send_kill()
+        for fd in fds:
+            os.close(fd)
+        return (None if lost else status), timeout, crash, corrupt
+
+    def _send_kill(self) -> bool:
+        try:
+            wire.send_message(self.sock, {"op": "kill"})
+            return True
+        except OSError:
+            return False
+
+    def _receive(self) -> dict | None:
+        try:
+            msg = wire.recv_message(self.sock)
+        except (OSError, wire.WireError):
+            return None
+        return msg[0] if msg is not None and isinstance(msg[0], dict) else None
+
+
+# --------------------------------------------------------------------------- the pool
+
+
+def _check_functions(value: Any) -> None:
+    """Build every FunctionSpec once here, so a bad one fails in `submit`, not in the child."""
+    if isinstance(value, FunctionSpec):
+        from autograder.functions import build_function
+
+        build_function(value)
+    elif isinstance(value, list | tuple):
+        for v in value:
+            _check_functions(v)
+    elif isinstance(value, dict):
+        for v in value.values():
+            _check_functions(v)
+
+
+class WorkerPool:
+    """Warm, sandboxed workers that run submissions in parallel.
+
+    Parameters
+    ----------
+    workers : int, optional
+        Number of warm workers; default: the number of cores.
+    sandbox : {"auto", "bwrap", "none"}
+        See `autograder.sandbox.resolve_sandbox`.
+    limits : Limits
+        Per-submission limits.
+    forbidden : sequence of str
+        Dotted patterns of functions replaced by tripwires
+        (`autograder.tripwires.DEFAULT_FORBIDDEN`).
+
+    Examples
+    --------
+    >>> with WorkerPool(1) as pool:  # doctest: +SKIP
+    ...     out = pool.run([Cell(1, "def f(x):\\n    return 2 * x")], [Call("f", "two", (3,))])
+    >>> out.calls[0].value  # doctest: +SKIP
+    6
+    """
+
+    def __init__(self, workers: int | None = None, sandbox: str = "auto",
+                 limits: Limits = _DEFAULT_LIMITS, forbidden: Sequence[str] = DEFAULT_FORBIDDEN):
+        if workers is None:
+            workers = os.cpu_count() or 1
+        if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+            raise ValueError(f"WorkerPool: workers expects a positive int, got {workers!r}")
+        if not isinstance(limits, Limits):
+            raise TypeError(f"WorkerPool: limits expects a Limits, got {type(limits).__name__}")
+        if isinstance(forbidden, str):
+            raise TypeError(f"WorkerPool: forbidden expects a sequence of patterns, "
+                            f"got the string {forbidden!r}")
+        self.sandbox = resolve_sandbox(sandbox)
+        self.limits = limits
+        self._jobs: queue.Queue = queue.Queue()
+        self._closed = False
+        self._workers = [_Worker(self.sandbox, limits, forbidden) for _ in range(workers)]
+        self._threads = [threading.Thread(target=self._dispatch, args=(w,), daemon=True,
+                                          name=f"worker-{i}")
+                         for i, w in enumerate(self._workers)]
+        for t in self._threads:
+            t.start()
+
+    def submit(self, cells: list[Cell], calls: list[Call]) -> concurrent.futures.Future:
+        """Queue one submission; the future gives its `RunOutcome`.
+
+        Raises
+        ------
+        TypeError, ValueError
+            Cells or calls of the wrong type, inputs that are not plain data.
+        RuntimeError
+            The pool is closed.
+        """
+        if self._closed:
+            raise RuntimeError("WorkerPool.submit: the pool is closed")
+        cells, calls = list(cells), list(calls)
+        for c in cells:
+            if not isinstance(c, Cell) or not isinstance(c.source, str) \
+                    or not isinstance(c.index, int):
+                raise TypeError(
+                    f"WorkerPool.submit: cells expects Cell(index, source), got {c!r:.80}")
+        for c in calls:
+            if not isinstance(c, Call):
+                raise TypeError(f"WorkerPool.submit: calls expects Call objects, got {c!r:.80}")
+            _check_functions((c.args, c.kwargs))
+        job = wire.message({
+            "op": "run",
+            "cells": [(c.index, c.source) for c in cells],
+            "calls": [{"problem": c.problem, "case": c.case, "args": tuple(c.args),
+                       "kwargs": dict(c.kwargs), "timeout": c.timeout} for c in calls],
+        })
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        self._jobs.put((cells, calls, job, future))
+        return future
+
+    def run(self, cells: list[Cell], calls: list[Call]) -> RunOutcome:
+        """Run one submission and wait for its outcome."""
+        return self.submit(cells, calls).result()
+
+    def _dispatch(self, worker: _Worker) -> None:
+        while (item := self._jobs.get()) is not None:
+            cells, calls, job, future = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                future.set_result(worker.run(cells, calls, job))
+            except BaseException as e:
+                future.set_exception(e)
+        worker.stop()
+
+    def close(self) -> None:
+        """Finish queued submissions, then stop every worker."""
+        if self._closed:
+            return
+        self._closed = True
+        for _ in self._threads:
+            self._jobs.put(None)
+        for t in self._threads:
+            t.join()
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+

@@ -1,0 +1,400 @@
+"""Confinement of the student's process: bubblewrap, resource limits, privilege drop.
+
+Two layers, both Linux:
+
+* the warm worker runs inside bubblewrap (``bwrap``): the whole filesystem
+  read-only, a private ``/tmp`` with one writable scratch mount, no network,
+  its own PID namespace, killed with its parent (`bwrap_argv`);
+* every forked child (one per submission) sets its limits (`apply_limits`),
+  drops to an unprivileged user id of its own (`drop_privileges`) so that the
+  process limit and file permissions hold even when the grader runs as root,
+  and sets ``no_new_privs``.
+
+Without bwrap the second layer still applies, plus a private network
+namespace when the grader is root; `resolve_sandbox` warns about what is lost.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import resource
+import shutil
+import signal
+import stat
+import sys
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+# User ids for submissions start here; each worker gets its own so that one
+# submission can neither signal another worker's child nor use up its
+# process quota (RLIMIT_NPROC counts per user id).
+UID_BASE = 1 << 20
+SCRATCH = "/tmp/scratch"
+# The worker's own writable directory inside bwrap (Matplotlib's cache); closed to the child.
+WORKER_HOME = "/tmp/worker"
+# Capabilities the worker keeps inside bwrap: switch user, prepare and wipe the
+# scratch directory, kill the child's processes. The child drops them all.
+WORKER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER",
+               "CAP_KILL")
+_PR_SET_PDEATHSIG = 1
+_PR_SET_KEEPCAPS = 8
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_CHILD_SUBREAPER = 36
+_PR_SET_DUMPABLE = 4
+_CLONE_NEWNET = 0x40000000
+_CAP_DAC_READ_SEARCH = 2
+_LINUX_CAPABILITY_VERSION_3 = 0x20080522
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Resource limits for one submission.
+
+    Attributes
+    ----------
+    cell_seconds : float
+        Wall clock per notebook cell.
+    call_seconds : float
+        Wall clock per graded call (a `Call.timeout` overrides it).
+    submission_seconds : float
+        Wall clock for the whole submission.
+    cpu_seconds : int
+        CPU time of the submission's process (``RLIMIT_CPU``).
+    memory_bytes : int
+        Address space on top of what the warm worker already maps (``RLIMIT_AS``).
+    max_processes : int
+        Processes and threads the submission may add (``RLIMIT_NPROC``).
+    file_bytes : int
+        Largest file the submission may write (``RLIMIT_FSIZE``).
+    output_bytes : int
+        Captured stdout/stderr kept.
+    result_bytes : int
+        Cap on the encoded results read back.
+    """
+
+    cell_seconds: float = 10.0
+    call_seconds: float = 10.0
+    submission_seconds: float = 120.0
+    cpu_seconds: int = 120
+    memory_bytes: int = 2 * 2**30
+    max_processes: int = 32
+    file_bytes: int = 16 * 2**20
+    output_bytes: int = 256 * 2**10
+    result_bytes: int = 64 * 2**20
+
+    def __post_init__(self):
+        for name, value in vars(self).items():
+            if not isinstance(value, int | float) or isinstance(value, bool) or value <= 0:
+                raise ValueError(f"Limits: {name} expects a positive number, got {value!r}")
+
+
+def bwrap_available() -> bool:
+    """Whether bubblewrap is installed and can create a sandbox here."""
+    exe = shutil.which("bwrap")
+    if exe is None or not sys.platform.startswith("linux"):
+        return False
+    import subprocess
+
+    probe = subprocess.run([exe, "--ro-bind", "/", "/", "--unshare-net", "--", "true"],
+                           capture_output=True, timeout=30)
+    return probe.returncode == 0
+
+
+def resolve_sandbox(mode: str) -> str:
+    """Turn a requested sandbox mode into the one that will be used.
+
+    Parameters
+    ----------
+    mode : {"auto", "bwrap", "none"}
+
+    Returns
+    -------
+    {"bwrap", "none"}
+        ``"auto"`` gives ``"bwrap"`` when it works here, otherwise warns and
+        gives ``"none"`` (resource limits and privilege drop only).
+
+    Raises
+    ------
+    ValueError
+        Unknown mode, or ``"bwrap"`` requested where bubblewrap does not work.
+    """
+    if mode not in ("auto", "bwrap", "none"):
+        raise ValueError(f"resolve_sandbox: mode expects 'auto', 'bwrap' or 'none', got {mode!r}")
+    if mode == "none":
+        return "none"
+    if bwrap_available():
+        return "bwrap"
+    if mode == "bwrap":
+        raise ValueError(
+            "resolve_sandbox: mode 'bwrap' requested but bubblewrap is not installed or cannot "
+            "create a sandbox here; install it (apt-get install bubblewrap) or use sandbox='none'"
+        )
+    warnings.warn(
+        "bubblewrap (bwrap) is not available: submissions run with resource limits"
+        + (" and an unprivileged user id" if os.geteuid() == 0 else "")
+        + " but can read the filesystem, write to world-writable directories"
+        + ("" if os.geteuid() == 0 else " and the grader's files, and use the network"),
+        RuntimeWarning, stacklevel=2,
+    )
+    return "none"
+
+
+def _hidden_ancestor(path: Path) -> Path | None:
+    """The topmost ancestor of `path` that other users cannot traverse, if any."""
+    for parent in reversed(path.parents):
+        try:
+            if not parent.stat().st_mode & stat.S_IXOTH:
+                return parent
+        except OSError:
+            return None
+    return None
+
+
+def required_paths() -> list[Path]:
+    """Directories the child must read: the interpreter, its libraries, the grader."""
+    roots = {sys.prefix, sys.base_prefix, sys.exec_prefix,
+             os.path.dirname(os.path.realpath(sys.executable)),
+             str(Path(__file__).resolve().parents[1])}
+    roots.update(p for p in sys.path if p and os.path.isdir(p))
+    paths = {Path(os.path.realpath(p)) for p in roots}
+    return sorted(p for p in paths if not any(a in paths for a in p.parents))
+
+
+def needs_read_search() -> bool:
+    """Whether some required path sits under a directory others cannot enter (e.g. /root)."""
+    return any(_hidden_ancestor(p) for p in required_paths())
+
+
+def bwrap_argv(command: list[str]) -> list[str]:
+    """The bubblewrap command line that runs `command` as a warm worker.
+
+    Everything is mounted read-only; ``/tmp`` is a private tmpfs with one
+    writable mount at `SCRATCH`; there is no network and a private PID
+    namespace. Directories the unprivileged child could not enter (Python
+    installed under ``/root``) are covered by a tmpfs with just the needed
+    paths bound back, read-only.
+    """
+    argv = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
+            "--proc", "/proc"]
+    hidden: dict[Path, list[Path]] = {}
+    for path in required_paths():
+        anc = _hidden_ancestor(path)
+        if anc is not None:
+            hidden.setdefault(anc, []).append(path)
+    for anc, paths in sorted(hidden.items()):
+        argv += ["--tmpfs", str(anc)]
+        for p in paths:
+            argv += ["--ro-bind", str(p), str(p)]
+    argv += ["--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", SCRATCH,
+             "--perms", "0700", "--tmpfs", WORKER_HOME, "--remount-ro", "/tmp",
+             "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+             "--die-with-parent", "--new-session", "--chdir", "/tmp",
+             "--cap-drop", "ALL"]
+    if os.geteuid() == 0:
+        for cap in WORKER_CAPS:
+            argv += ["--cap-add", cap]
+    return argv + ["--", *command]
+
+
+# --------------------------------------------------------------------------- in the child
+
+_libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
+
+
+def _prctl(option: int, arg: int) -> None:
+    if _libc.prctl(option, ctypes.c_ulong(arg), 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl({option}): {os.strerror(err)}")
+
+
+def set_subreaper() -> None:
+    """Make orphaned descendants reparent to this process, so none can escape the sweep."""
+    _prctl(_PR_SET_CHILD_SUBREAPER, 1)
+
+
+def set_undumpable() -> None:
+    """Forbid ptrace and /proc/<pid>/mem access to this process by its unprivileged children."""
+    _prctl(_PR_SET_DUMPABLE, 0)
+
+
+def die_with_parent() -> None:
+    """Receive SIGKILL when the parent (the warm worker) dies."""
+    _prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def unshare_network() -> None:
+    """Move this process into an empty network namespace (needs root)."""
+    if _libc.unshare(_CLONE_NEWNET) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"unshare(CLONE_NEWNET): {os.strerror(err)}")
+
+
+def _status_field(pid: int | str, field: str) -> str:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(field + ":"):
+                return line.split(":", 1)[1].strip()
+    return ""
+
+
+def _tasks_of_uid(uid: int) -> int:
+    """Processes and threads whose real user id is `uid` (what RLIMIT_NPROC counts)."""
+    n = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                if int(_status_field(entry, "Uid").split()[0]) == uid:
+                    n += int(_status_field(entry, "Threads") or 1)
+            except (OSError, IndexError, ValueError):
+                continue  # the process ended while we looked
+    return n
+
+
+def apply_limits(limits: Limits, uid: int) -> None:
+    """Set this process's resource limits before running student code.
+
+    The address-space limit is what is mapped now plus ``limits.memory_bytes``:
+    the warm worker already maps NumPy and PyTorch, which must not count
+    against the submission. The process limit is counted for `uid`, the
+    user id the process is about to become.
+    """
+    mapped = int(_status_field("self", "VmSize").split()[0]) * 1024
+    budget = [
+        (resource.RLIMIT_AS, mapped + limits.memory_bytes),
+        (resource.RLIMIT_CPU, int(limits.cpu_seconds)),
+        (resource.RLIMIT_FSIZE, int(limits.file_bytes)),
+        (resource.RLIMIT_CORE, 0),
+        (resource.RLIMIT_NPROC, _tasks_of_uid(uid) + int(limits.max_processes)),
+    ]
+    for which, value in budget:
+        soft, hard = resource.getrlimit(which)
+        value = value if hard == resource.RLIM_INFINITY else min(value, hard)
+        # CPU: SIGXCPU at the soft limit, SIGKILL one second later.
+        new_hard = value + 1 if which == resource.RLIMIT_CPU and hard == resource.RLIM_INFINITY \
+            else value
+        resource.setrlimit(which, (value, new_hard))
+
+
+class _CapHeader(ctypes.Structure):
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class _CapData(ctypes.Structure):
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def drop_privileges(uid: int, keep_read_search: bool = False) -> None:
+    """Become user and group `uid` with no supplementary groups and no capabilities.
+
+    Parameters
+    ----------
+    uid : int
+        The unprivileged user id (also used as group id).
+    keep_read_search : bool
+        Keep only ``CAP_DAC_READ_SEARCH`` (read any file, write none): used
+        without bubblewrap when Python lives under a directory others cannot
+        enter, such as ``/root``.
+    """
+    if keep_read_search:
+        _prctl(_PR_SET_KEEPCAPS, 1)
+    os.setgroups([])
+    os.setresgid(uid, uid, uid)
+    os.setresuid(uid, uid, uid)
+    if keep_read_search:
+        bit = 1 << _CAP_DAC_READ_SEARCH
+        data = (_CapData * 2)(_CapData(bit, bit, 0), _CapData(0, 0, 0))
+        header = _CapHeader(_LINUX_CAPABILITY_VERSION_3, 0)
+        if _libc.capset(ctypes.byref(header), data) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, f"capset: {os.strerror(err)}")
+        _prctl(_PR_SET_KEEPCAPS, 0)
+    if os.getuid() != uid or os.geteuid() != uid:
+        raise OSError(f"drop_privileges: still running as uid {os.geteuid()}, expected {uid}")
+
+
+def no_new_privs() -> None:
+    """Forbid gaining privileges through setuid programs from now on."""
+    _prctl(_PR_SET_NO_NEW_PRIVS, 1)
+
+
+# --------------------------------------------------------------------------- cleanup
+
+
+def _children_map() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                # The command name may contain spaces and parentheses: split after the last ")".
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        tree.setdefault(ppid, []).append(int(entry))
+    return tree
+
+
+def descendants(pid: int) -> list[int]:
+    """All processes below `pid`, from /proc."""
+    tree, out, todo = _children_map(), [], [pid]
+    while todo:
+        kids = tree.get(todo.pop(), [])
+        out += kids
+        todo += kids
+    return out
+
+
+def kill_descendants() -> None:
+    """SIGKILL and reap every descendant of this process.
+
+    This process is a subreaper (`set_subreaper`), so a daemonised grandchild
+    is still below it. Killed processes cannot fork any more, so the loop ends
+    once a scan finds nothing.
+    """
+    me = os.getpid()
+    while pids := descendants(me):
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            os.waitpid(-1, 0)
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+
+
+def kill_uid(uid: int) -> None:
+    """SIGKILL every process whose real user id is `uid` (a submission's, after its worker died)."""
+    for _ in range(3):  # killed processes cannot fork, so a second pass finds nothing
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                if int(_status_field(entry, "Uid").split()[0]) == uid:
+                    os.kill(int(entry), signal.SIGKILL)
+            except (OSError, IndexError, ValueError):
+                continue
+
+
+def wipe(directory: str) -> None:
+    """Delete everything inside `directory`, whatever permissions the child left."""
+    def fix_and_retry(func, path, _exc):
+        parent = os.path.dirname(path)
+        os.chmod(parent, stat.S_IRWXU)
+        if os.path.isdir(path) and not os.path.islink(path):
+            os.chmod(path, stat.S_IRWXU)
+        func(path)
+
+    for entry in os.scandir(directory):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, onerror=fix_and_retry)
+        else:
+            os.unlink(entry.path)

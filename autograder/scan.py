@@ -1,0 +1,224 @@
+"""Step 4: static scan of the student's code for forbidden calls and imports.
+
+The scan reads the code with `ast` (it runs nothing) and resolves aliases
+(``import torch.nn.functional as F``, ``from numpy import convolve as cv``,
+``G = F``, ``getattr(F, "conv2d")``) to dotted names, then matches them
+against the course's rules. A finding flags the submission for review with
+its cell and line; the sandbox independently trips on forbidden calls at run
+time, which is what costs points.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from dataclasses import dataclass
+
+from autograder.extract import SourceCell
+
+# (pattern on the resolved dotted name, reason). Patterns are anchored regexes.
+_LIBRARY_CONV = "a library convolution; write it with NumPy"
+_RULES: tuple[tuple[str, str], ...] = (
+    (r"torch\.nn\.functional\.(conv\w*|unfold|fold|\w*pool\w*)", _LIBRARY_CONV),
+    (r"torch\.(conv\w*|convolution|\w*pool\w*)", _LIBRARY_CONV),
+    (r"torch\.nn\.(Conv\w*|LazyConv\w*|Unfold|Fold|\w*Pool\w*)", _LIBRARY_CONV),
+    (r"torch\.nn\.(modules|grad)(\.\w+)*", _LIBRARY_CONV),
+    (r".+\.unfold", "Tensor.unfold builds the windows for you"),
+    (r"numpy\.(convolve|correlate)", _LIBRARY_CONV),
+    (r"scipy\.(signal|ndimage)(\.\w+)*", _LIBRARY_CONV),
+    (r"conv_ref(\.\w+)*", "the course's reference solution"),
+    (r"autograder\.(?!check$)\w+(\.\w+)*", "the grader's internals"),
+    (r"(ctypes|subprocess|importlib|socket|multiprocessing)(\.\w+)*", "not allowed here"),
+    (r"os\.(system|popen|exec\w*|spawn\w*|fork\w*|posix_spawn\w*|kill\w*)", "runs a program"),
+    (r"(__import__|builtins\.__import__|eval|exec|sys\.modules)", "dynamic code or imports"),
+)
+_STRIDE_TRICKS = (r"numpy\.lib\.stride_tricks(\.\w+)*", "allowed from 04_toeplitz on only")
+# Module roots whose attributes a submission must not reassign (np.allclose = ...).
+_PATCHABLE_ROOTS = frozenset({"numpy", "torch", "scipy", "builtins", "math", "sys", "os"})
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One forbidden reference in the student's code.
+
+    Attributes
+    ----------
+    cell : int
+        Notebook position of the cell (0-based).
+    line : int
+        Line in that cell (1-based).
+    name : str
+        The resolved dotted name, e.g. ``"torch.nn.functional.conv1d"``.
+    reason : str
+    function : str or None
+        The enclosing ``def``, when there is one.
+    kind : str
+        ``"forbidden"`` for calls/imports, ``"patch"`` for reassigning a
+        library attribute.
+    """
+
+    cell: int
+    line: int
+    name: str
+    reason: str
+    function: str | None = None
+    kind: str = "forbidden"
+
+    def describe(self) -> str:
+        where = f"cell {self.cell + 1}, line {self.line}"
+        inside = f" in `{self.function}`" if self.function else ""
+        if self.kind == "patch":
+            return f"{where}{inside}: assigns to `{self.name}` (do not replace library functions)"
+        return f"{where}{inside}: `{self.name}` ({self.reason})"
+
+
+def assignment_number(assignment: str) -> int:
+    """The leading number of an assignment name: ``"04_toeplitz" -> 4``."""
+    match = re.match(r"(\d+)", assignment)
+    if match is None:
+        raise ValueError(
+            f"assignment_number: assignment {assignment!r} does not start with a number"
+        )
+    return int(match.group(1))
+
+
+def rules_for(assignment: str) -> tuple[tuple[str, str], ...]:
+    """The forbidden-name rules in force for `assignment`."""
+    if assignment_number(assignment) >= 4:
+        return _RULES
+    return (*_RULES, _STRIDE_TRICKS)
+
+
+def scan_cells(cells: list[SourceCell], assignment: str) -> list[Finding]:
+    """Forbidden references in `cells`, in notebook order, one per (cell, line, name).
+
+    Parameters
+    ----------
+    cells : list of SourceCell
+        The extracted code (magics already translated).
+    assignment : str
+        Decides whether ``numpy.lib.stride_tricks`` is allowed.
+    """
+    rules = [(re.compile(pattern + r"\Z"), reason) for pattern, reason in rules_for(assignment)]
+    aliases: dict[str, str] = {}
+    findings: dict[tuple[int, int, str], Finding] = {}
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue  # the sandbox reports it; nothing in it can run
+        visitor = _Visitor(cell.index, aliases, rules)
+        visitor.visit(tree)
+        for f in visitor.findings:
+            findings.setdefault((f.cell, f.line, f.name), f)
+    return list(findings.values())
+
+
+class _Visitor(ast.NodeVisitor):
+    """Walks one cell, sharing the alias table across cells as the kernel would."""
+
+    def __init__(self, cell: int, aliases: dict[str, str], rules) -> None:
+        self.cell, self.aliases, self.rules = cell, aliases, rules
+        self.functions: list[str] = []
+        self.findings: list[Finding] = []
+
+    # -- bindings -----------------------------------------------------------------
+    def visit_Import(self, node: ast.Import) -> None:
+        for alias in node.names:
+            if alias.asname:
+                self.aliases[alias.asname] = alias.name
+            else:  # `import a.b.c` binds `a`
+                root = alias.name.split(".")[0]
+                self.aliases[root] = root
+            self._check(alias.name, node)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        for alias in node.names:
+            full = f"{module}.{alias.name}" if module else alias.name
+            if alias.name != "*":
+                self.aliases[alias.asname or alias.name] = full
+            if not self._check(module, node):
+                self._check(full, node)
+
+    def visit_Assign(self, node: ast.Assign) -> None:
+        self.generic_visit(node)
+        value = self._resolve(node.value)
+        for target in node.targets:
+            if isinstance(target, ast.Name):
+                self._bind(target.id, value)
+            elif isinstance(target, ast.Attribute):
+                self._check_patch(target)
+
+    def visit_AugAssign(self, node: ast.AugAssign) -> None:
+        self.generic_visit(node)
+        if isinstance(node.target, ast.Attribute):
+            self._check_patch(node.target)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef) -> None:
+        self._bind(node.name, None)  # a student's own `conv1d` shadows an imported one
+        self.functions.append(node.name)
+        self.generic_visit(node)
+        self.functions.pop()
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    # -- references -----------------------------------------------------------------
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        # `torch.tensor(x).unfold(...)` has no dotted name; its attribute still counts.
+        name = self._resolve(node) or f"<expression>.{node.attr}"
+        if not self._check(name, node):
+            self.generic_visit(node)  # report `scipy.signal.x` once, not also `scipy.signal`
+
+    def visit_Name(self, node: ast.Name) -> None:
+        self._check(self.aliases.get(node.id, node.id), node)
+
+    def visit_Call(self, node: ast.Call) -> None:
+        # getattr(F, "conv2d") is F.conv2d spelled differently.
+        if (
+            isinstance(node.func, ast.Name)
+            and node.func.id == "getattr"
+            and len(node.args) >= 2
+            and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str)
+        ):
+            base = self._resolve(node.args[0])
+            if base is not None:
+                self._check(f"{base}.{node.args[1].value}", node)
+        self.generic_visit(node)
+
+    # -- helpers --------------------------------------------------------------------
+    def _bind(self, name: str, value: str | None) -> None:
+        if value is None:
+            self.aliases.pop(name, None)
+        else:
+            self.aliases[name] = value
+
+    def _resolve(self, node: ast.AST) -> str | None:
+        """The dotted name an expression stands for, or None if it is not a name."""
+        if isinstance(node, ast.Name):
+            return self.aliases.get(node.id, node.id)
+        if isinstance(node, ast.Attribute):
+            base = self._resolve(node.value)
+            return None if base is None else f"{base}.{node.attr}"
+        return None
+
+    def _check(self, name: str, node: ast.AST) -> bool:
+        for pattern, reason in self.rules:
+            if pattern.match(name):
+                self.findings.append(
+                    Finding(self.cell, node.lineno, name, reason, self._function())
+                )
+                return True
+        return False
+
+    def _check_patch(self, target: ast.Attribute) -> None:
+        name = self._resolve(target)
+        if name is not None and name.split(".")[0] in _PATCHABLE_ROOTS:
+            self.findings.append(
+                Finding(self.cell, target.lineno, name, "replaces a library function",
+                        self._function(), kind="patch")
+            )
+
+    def _function(self) -> str | None:
+        return self.functions[-1] if self.functions else None

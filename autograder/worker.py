@@ -1,0 +1,324 @@
+"""The warm worker: runs inside the sandbox and forks one child per submission.
+
+``python -m autograder.worker FD`` imports NumPy, PyTorch and Matplotlib once,
+then serves jobs from the grader over the Unix socket FD (`wire.send_message`):
+
+``config``  limits, user id, forbidden patterns; answered by ``ready``
+``run``     cells and calls, with two descriptors attached (results pipe,
+            output pipe); answered by ``started`` then ``ended`` (wait status)
+``kill``    end the running child now
+
+The child confines itself (`autograder.sandbox`), executes the cells in one
+fresh namespace, calls each graded function, and reports on the results pipe
+as it goes (`_Runner`): ``cell``/``cell_done``, ``call``/``call_done`` (with
+the returned value), ``fatal``, ``done``. It never judges a value. After the
+child ends, the worker kills whatever it left running and wipes the scratch
+directory, so the next submission starts from the same state.
+"""
+
+from __future__ import annotations
+
+import builtins
+import linecache
+import os
+import select
+import signal
+import socket
+import sys
+import tempfile
+import time
+import traceback
+from typing import Any
+
+from autograder import sandbox, tripwires, wire
+from autograder.outcome import FunctionSpec
+
+# Imported before the first fork, so that no submission pays for them.
+WARM_MODULES = ("numpy", "torch", "torch.nn.functional", "matplotlib", "matplotlib.pyplot",
+                "scipy.signal", "scipy.ndimage", "conv_ref", "autograder.functions")
+# What a frame's meta may take at most; the rest of the budget is for values.
+_META_BYTES = 1 << 20
+# The real os._exit: the child replaces os._exit to report a student's call.
+_exit = os._exit
+
+
+class CallTimeout(BaseException):  # noqa: N818 - an event, like KeyboardInterrupt
+    """Raised in the student's function by SIGALRM when its time is up."""
+
+
+def _gib(n: int) -> str:
+    return f"{n / 2**30:.1f} GiB"
+
+
+def _student_traceback(exc: BaseException) -> str:
+    """The traceback of `exc` with only the student's frames (files named ``<cell N>``)."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename.startswith("<cell ")]
+    last = [f"{type(exc).__name__}: {_message(exc)}\n"]
+    head = ["Traceback (most recent call last):\n"] if frames else []
+    return "".join(head + traceback.format_list(frames) + last)
+
+
+def _message(exc: BaseException) -> str:
+    try:
+        return str(exc)
+    except Exception:  # a student's __str__ may itself raise
+        return "<unprintable>"
+
+
+def _rebuild(value: Any) -> Any:
+    """Turn every `FunctionSpec` in a call's arguments into its NumPy function."""
+    if isinstance(value, FunctionSpec):
+        from autograder.functions import build_function
+
+        return build_function(value)
+    if isinstance(value, list | tuple):
+        return type(value)(_rebuild(v) for v in value)
+    if isinstance(value, dict):
+        return {k: _rebuild(v) for k, v in value.items()}
+    return value
+
+
+class _Runner:
+    """Executes one submission inside the child and reports on the results pipe."""
+
+    def __init__(self, fd: int, limits: sandbox.Limits):
+        self.fd = fd
+        self.limits = limits
+        self.budget = limits.result_bytes
+        self.pid = os.getpid()
+        self.where = "before the first cell"
+        self.timer_armed = False
+
+    def send(self, meta: dict, value: bytes = b"") -> None:
+        if os.getpid() != self.pid:
+            # A copy made by the student's os.fork() must never speak for the submission.
+            _exit(0)
+        data = wire.frame(wire.encode(meta, max_bytes=_META_BYTES), value)
+        self.budget -= len(data)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(self.fd, view):]
+
+    def fatal(self, message: str) -> None:
+        self.send({"ev": "fatal", "message": message})
+        _exit(0)
+
+    def _fatal_for(self, exc: BaseException) -> None:
+        """End the run for the exceptions that mean the process should stop."""
+        if isinstance(exc, SystemExit):
+            code = "" if exc.code is None else repr(exc.code)
+            self.fatal(f"called sys.exit({code}) {self.where}")
+        if isinstance(exc, KeyboardInterrupt):
+            self.fatal(f"raised KeyboardInterrupt {self.where}")
+        if isinstance(exc, MemoryError):
+            self.fatal(f"exceeded the memory limit ({_gib(self.limits.memory_bytes)}) {self.where}")
+
+    def patched_exit(self, status: int = 0) -> None:
+        self.fatal(f"called os._exit({status}) {self.where}")
+
+    def on_alarm(self, signum, frame) -> None:
+        if self.timer_armed:
+            self.timer_armed = False
+            raise CallTimeout
+
+    def run(self, cells: list, calls: list) -> None:
+        namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
+        for index, source in cells:
+            self.where = f"in cell {index}"
+            self.send({"ev": "cell", "i": index})
+            start = time.perf_counter()
+            status, error = self._cell(index, source, namespace)
+            self.send({"ev": "cell_done", "i": index, "status": status, "error": error,
+                       "seconds": time.perf_counter() - start})
+        for k, call in enumerate(calls):
+            self.where = f"in {call['problem']} (case {call['case']!r})"
+            self.send({"ev": "call", "k": k})
+            self._call(k, call, namespace)
+        self.send({"ev": "done"})
+
+    def _cell(self, index: int, source: str, namespace: dict) -> tuple[str, str]:
+        filename = f"<cell {index}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        tripwires.TRIPPED.clear()
+        try:
+            exec(compile(source, filename, "exec"), namespace)
+            error = ""
+        except BaseException as exc:
+            self._fatal_for(exc)
+            error = _student_traceback(exc)
+        if os.getpid() != self.pid:
+            _exit(0)
+        if tripwires.TRIPPED:
+            return "error", f"called {tripwires.TRIPPED[0]}, which graded code may not use\n{error}"
+        return ("error" if error else "ok"), error
+
+    def _call(self, k: int, call: dict, namespace: dict) -> None:
+        meta = {"ev": "call_done", "k": k, "status": "ok", "exc_type": "", "message": "",
+                "traceback": "", "seconds": 0.0, "forbidden_call": ""}
+        fn = namespace.get(call["problem"])
+        if fn is None or not callable(fn):
+            meta["status"] = "missing"
+            meta["message"] = (f"{call['problem']} is not defined" if fn is None else
+                               f"{call['problem']} is a {type(fn).__name__}, not a function")
+            self.send(meta)
+            return
+        seconds = call["timeout"] or self.limits.call_seconds
+        value = b""
+        tripwires.TRIPPED.clear()
+        start = time.perf_counter()
+        try:
+            self.timer_armed = True
+            signal.setitimer(signal.ITIMER_REAL, seconds)
+            result = fn(*_rebuild(call["args"]), **_rebuild(call["kwargs"]))
+            # Encoding may run the student's code too (__iter__, __float__...): keep the timer.
+            value = wire.encode(result, max_bytes=max(0, self.budget - _META_BYTES),
+                                name="the return value")
+        except wire.WireError as exc:
+            meta["status"] = "invalid_output"
+            meta["message"] = str(exc).removeprefix("wire.encode: ")
+        except CallTimeout:
+            meta["status"] = "timeout"
+            meta["message"] = f"ran longer than {seconds:g} s"
+        except BaseException as exc:
+            self._fatal_for(exc)
+            meta["status"] = "not_implemented" if isinstance(exc, NotImplementedError) else "raised"
+            meta["exc_type"] = type(exc).__name__
+            meta["message"] = _message(exc)
+            meta["traceback"] = _student_traceback(exc)
+        finally:
+            self.timer_armed = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+        meta["seconds"] = time.perf_counter() - start
+        if os.getpid() != self.pid:
+            _exit(0)
+        if tripwires.TRIPPED:
+            meta.update(status="forbidden", forbidden_call=tripwires.TRIPPED[0],
+                        message=f"called {tripwires.TRIPPED[0]}, which graded code may not use")
+            value = b""
+        self.send(meta, value if meta["status"] == "ok" else b"")
+
+
+def _child(cfg: dict, job: dict, res_fd: int, out_fd: int, plan: tripwires.Plan) -> None:
+    """Confine this freshly forked process, then run the submission. Never returns."""
+    os.setsid()  # its own process group, so a timeout can kill all of it at once
+    sandbox.die_with_parent()
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.dup2(out_fd, 1)
+    os.dup2(out_fd, 2)
+    # Keep only stdio and the results pipe: in particular not the worker's control socket.
+    os.closerange(3, res_fd)
+    os.closerange(res_fd + 1, os.sysconf("SC_OPEN_MAX"))
+    limits = sandbox.Limits(**cfg["limits"])
+    if cfg["unshare_net"]:
+        sandbox.unshare_network()
+    sandbox.apply_limits(limits, cfg["uid"])
+    if cfg["drop"]:
+        sandbox.drop_privileges(cfg["uid"], cfg["keep_read_search"])
+    sandbox.no_new_privs()
+    scratch = cfg["scratch"]
+    os.chdir(scratch)
+    os.environ.update(HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=scratch)
+    tempfile.tempdir = scratch
+    sys.dont_write_bytecode = True
+    sys.stdout.reconfigure(line_buffering=True)
+    sys.stderr.reconfigure(line_buffering=True)
+    runner = _Runner(res_fd, limits)
+    signal.signal(signal.SIGALRM, runner.on_alarm)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    os._exit = runner.patched_exit
+    plan.install()
+    runner.run(job["cells"], job["calls"])
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _exit(0)
+
+
+def _run_job(sock: socket.socket, cfg: dict, job: dict, fds: list[int],
+             plan: tripwires.Plan) -> None:
+    res_fd, out_fd = fds
+    sys.stdout.flush()
+    sys.stderr.flush()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            _child(cfg, job, res_fd, out_fd, plan)
+        except BaseException:
+            traceback.print_exc()
+        finally:
+            _exit(70)
+    os.close(res_fd)
+    os.close(out_fd)
+    pidfd = os.pidfd_open(pid)
+    wire.send_message(sock, {"op": "started"})
+    killed = host_gone = False
+    while not host_gone:
+        ready, _, _ = select.select([sock, pidfd], [], [])
+        if pidfd in ready:
+            break
+        msg = wire.recv_message(sock)
+        host_gone = msg is None
+        if host_gone or msg[0].get("op") == "kill":
+            killed = True
+            try:
+                os.killpg(pid, signal.SIGKILL)
+            except ProcessLookupError:  # it had already moved to another group, or ended
+                os.kill(pid, signal.SIGKILL)
+    _, status = os.waitpid(pid, 0)
+    os.close(pidfd)
+    sandbox.kill_descendants()
+    sandbox.wipe(cfg["scratch"])
+    if not host_gone:
+        wire.send_message(sock, {"op": "ended", "status": status, "killed": killed})
+
+
+def _prepare_scratch(cfg: dict) -> str:
+    if cfg["sandbox"] == "bwrap":
+        return sandbox.SCRATCH  # a tmpfs of its own inside the sandbox
+    path = tempfile.mkdtemp(prefix="autograder-scratch-")
+    if cfg["drop"]:
+        os.chown(path, cfg["uid"], cfg["uid"])
+    return path
+
+
+def serve(sock: socket.socket) -> None:
+    """Warm up, read the configuration, then run jobs until the grader closes the socket."""
+    import importlib
+
+    for name in WARM_MODULES:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            continue  # optional: a library that is not installed cannot be called either
+    import torch
+
+    torch.set_num_threads(1)
+    msg = wire.recv_message(sock)
+    if msg is None:
+        return
+    cfg = msg[0]
+    plan = tripwires.plan(cfg["forbidden"])
+    sandbox.set_subreaper()
+    sandbox.set_undumpable()
+    cfg["scratch"] = _prepare_scratch(cfg)
+    import gc
+
+    gc.collect()
+    gc.freeze()  # keep the warm heap out of the children's collections: fewer copied pages
+    wire.send_message(sock, {"op": "ready", "forbidden": plan.names})
+    try:
+        while (msg := wire.recv_message(sock, allow_functions=True)) is not None:
+            if msg[0].get("op") == "run":
+                _run_job(sock, cfg, msg[0], msg[1], plan)
+            else:
+                for fd in msg[1]:  # a late "kill" for a child that had already ended
+                    os.close(fd)
+    finally:
+        if cfg["sandbox"] != "bwrap":
+            sandbox.wipe(cfg["scratch"])
+            os.rmdir(cfg["scratch"])
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the grader decides when workers stop
+    serve(socket.socket(fileno=int(sys.argv[1])))

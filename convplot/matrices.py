@@ -1,0 +1,305 @@
+"""Pictures of the matrix views of convolution (notebooks 04 and 05).
+
+Annotated matrix heatmaps laid out as equations (``T @ x = y``), sparsity
+patterns, the growth of the Toeplitz matrices with the input, and stacked
+signals for the shift-equivariance pictures. Every function takes arrays and
+returns the Matplotlib Figure; the notebook calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.colors import ListedColormap
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+# Positive red, negative blue, zero white: a Toeplitz matrix's zeros stay blank.
+CMAP = "RdBu_r"
+GRID = "#b0b0b0"
+BLOCK = "#202020"
+HIGHLIGHT = "#f4a261"
+LINE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+# Alternate dashes so series with equal values (density 1) stay visible on top of each other.
+LINE_STYLES = ("o-", "s--", "^-", "D--")
+
+# Figure budget (inches) and the largest / smallest cell drawn.
+MAX_WIDTH, MAX_HEIGHT = 10.0, 4.0
+MAX_CELL, MIN_ANNOTATED_CELL = 0.5, 0.17
+GAP = 1.6  # cells between two panels (room for an operator sign)
+TOP = 2.0  # cells above the panels for the two-line labels
+
+
+def _as_matrix(name: str, value) -> np.ndarray:
+    """A real 2-D array; 1-D arrays become column vectors (the ``x`` of ``T @ x``)."""
+    a = np.asarray(value)
+    if np.iscomplexobj(a):
+        raise TypeError(f"draw_matrices: panel {name!r} is complex; pass its real part or abs")
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2 or a.size == 0:
+        raise ValueError(
+            f"draw_matrices: panel {name!r} expects a non-empty 1-D or 2-D array, "
+            f"got shape {a.shape}"
+        )
+    return a.astype(float)
+
+
+def _label(value: float, fmt: str) -> str:
+    # `+ 0.0` turns -0.0 into 0.0 so no cell reads "-0".
+    return fmt.format(value + 0.0)
+
+
+def _draw_panel(ax, a, x0, y0, *, annotate, hide_zeros, fmt, fontsize, blocks):
+    """Draw matrix ``a`` with its top-left corner at data point (x0, y0), y pointing down."""
+    rows, cols = a.shape
+    vmax = float(np.abs(a).max()) or 1.0
+    ax.imshow(
+        a, cmap=CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest",
+        extent=(x0, x0 + cols, y0 + rows, y0),
+    )
+    lw = 0.5 if max(rows, cols) <= 40 else 0.0
+    if lw:
+        ax.hlines(y0 + np.arange(rows + 1), x0, x0 + cols, colors=GRID, linewidth=lw)
+        ax.vlines(x0 + np.arange(cols + 1), y0, y0 + rows, colors=GRID, linewidth=lw)
+    if blocks is not None:
+        bh, bw = blocks
+        ax.hlines(y0 + np.arange(0, rows + 1, bh), x0, x0 + cols, colors=BLOCK, linewidth=1.5)
+        ax.vlines(x0 + np.arange(0, cols + 1, bw), y0, y0 + rows, colors=BLOCK, linewidth=1.5)
+    if annotate:
+        for (i, j), v in np.ndenumerate(a):
+            if hide_zeros and v == 0:
+                continue
+            strong = abs(v) > 0.6 * vmax
+            ax.text(
+                x0 + j + 0.5, y0 + i + 0.5, _label(v, fmt), ha="center", va="center",
+                fontsize=fontsize, color="white" if strong else "black",
+            )
+
+
+def draw_matrices(
+    panels: Mapping[str, np.ndarray],
+    *,
+    between: Sequence[str] | None = None,
+    blocks: Mapping[str, tuple[int, int]] | None = None,
+    annotate: bool | None = None,
+    hide_zeros: bool = False,
+    fmt: str = "{:.3g}",
+    title: str | None = None,
+) -> Figure:
+    """Draw matrices side by side as annotated heatmaps, all with the same cell size.
+
+    Parameters
+    ----------
+    panels : mapping of str to ndarray of shape (rows, cols) or (rows,)
+        Name -> matrix, drawn left to right; the name and shape label each panel.
+        A 1-D array is drawn as a column vector (reshape to ``(1, n)`` for a row).
+    between : sequence of str of length len(panels) - 1, optional
+        Signs written between neighbouring panels, e.g. ``["@", "="]`` for ``T @ x = y``.
+    blocks : mapping of str to (int, int), optional
+        Panel name -> block shape ``(bh, bw)``; thick lines separate the blocks.
+    annotate : bool, optional
+        Write each entry in its cell. Default: when the cells are large enough to read.
+    hide_zeros : bool
+        Leave zero cells blank, so a sparse matrix shows its band.
+    fmt : str
+        ``str.format`` pattern for the numbers.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes; each panel is an image, each number a text artist.
+    """
+    mats = {name: _as_matrix(name, v) for name, v in panels.items()}
+    if not mats:
+        raise ValueError("draw_matrices: panels expects at least one matrix, got none")
+    signs = list(between) if between is not None else [""] * (len(mats) - 1)
+    if len(signs) != len(mats) - 1:
+        raise ValueError(
+            f"draw_matrices: between expects {len(mats) - 1} signs for {len(mats)} panels, "
+            f"got {len(signs)}"
+        )
+    blocks = dict(blocks or {})
+    unknown = set(blocks) - set(mats)
+    if unknown:
+        raise ValueError(f"draw_matrices: blocks names unknown panels {sorted(unknown)}")
+
+    height = max(a.shape[0] for a in mats.values())
+    width = sum(a.shape[1] for a in mats.values()) + GAP * (len(mats) - 1)
+    # Label rows above the panels and a margin below; all in cell units.
+    cell = min(MAX_CELL, MAX_WIDTH / (width + 0.5), MAX_HEIGHT / (height + TOP + 0.4))
+    if annotate is None:
+        annotate = cell >= MIN_ANNOTATED_CELL
+    # A glyph is about 0.6 em wide: shrink the font until the longest number fits in its cell.
+    longest = max(len(_label(v, fmt)) for a in mats.values() for v in a.ravel()) if annotate else 1
+    fontsize = float(np.clip(cell * 72 * min(0.42, 1.4 / longest), 5, 12))
+
+    fig = plt.figure(figsize=((width + 0.5) * cell, (height + TOP + 0.4) * cell))
+    ax = fig.add_axes((0, 0, 1, 1))
+    x = 0.0
+    for k, (name, a) in enumerate(mats.items()):
+        rows, cols = a.shape
+        y0 = (height - rows) / 2  # centre each panel vertically
+        _draw_panel(
+            ax, a, x, y0, annotate=annotate, hide_zeros=hide_zeros, fmt=fmt,
+            fontsize=fontsize, blocks=blocks.get(name),
+        )
+        ax.text(
+            x + cols / 2, y0 - 0.25, f"{name}\n{rows}×{cols}", ha="center", va="bottom",
+            fontsize=max(fontsize, 8), linespacing=1.1,
+        )
+        x += cols
+        if k < len(signs):
+            ax.text(
+                x + GAP / 2, height / 2, signs[k], ha="center", va="center",
+                fontsize=max(fontsize * 1.6, 10), fontweight="bold",
+            )
+            x += GAP
+    ax.set_xlim(-0.25, width + 0.25)
+    ax.set_ylim(height + 0.4, -TOP)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10, y=1.0, va="bottom")
+    return fig
+
+
+def density(a: np.ndarray) -> float:
+    """Fraction of nonzero entries: ``np.count_nonzero(a) / a.size``."""
+    a = np.asarray(a)
+    return np.count_nonzero(a) / a.size
+
+
+def draw_sparsity(panels: Mapping[str, np.ndarray], *, title: str | None = None) -> Figure:
+    """Sparsity patterns: nonzero entries dark, zeros white, one subplot per matrix.
+
+    Parameters
+    ----------
+    panels : mapping of str to ndarray of shape (rows, cols)
+        Name -> matrix. Each subplot title gives the shape and the density.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    if not panels:
+        raise ValueError("draw_sparsity: panels expects at least one matrix, got none")
+    fig, axes = plt.subplots(1, len(panels), figsize=(min(10, 3.4 * len(panels)), 3.6),
+                             squeeze=False, layout="constrained")
+    spy = ListedColormap(["white", "#264653"])
+    for ax, (name, value) in zip(axes[0], panels.items(), strict=True):
+        a = np.asarray(value)
+        if a.ndim != 2:
+            raise ValueError(
+                f"draw_sparsity: panel {name!r} expects a 2-D array, got shape {a.shape}"
+            )
+        ax.imshow(a != 0, cmap=spy, vmin=0, vmax=1, interpolation="nearest")
+        ax.set_title(f"{name}  {a.shape[0]}×{a.shape[1]}\ndensity {density(a):.1%}", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def draw_growth(
+    n: np.ndarray,
+    densities: Mapping[str, np.ndarray],
+    memory: Mapping[str, np.ndarray],
+    *,
+    xlabel: str = "input length n",
+) -> Figure:
+    """Density and memory of several matrices as the input grows (two log-log panels).
+
+    Parameters
+    ----------
+    n : ndarray of shape (P,)
+        Input sizes.
+    densities : mapping of str to ndarray of shape (P,)
+        Matrix name -> fraction of nonzero entries at each size.
+    memory : mapping of str to ndarray of shape (P,)
+        Matrix name -> bytes of the dense matrix at each size.
+    xlabel : str
+        Label of the shared x axis.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    n = np.asarray(n, dtype=float)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4), layout="constrained")
+    for ax, series, ylabel in ((left, densities, "density (nonzero fraction)"),
+                               (right, memory, "memory of the dense matrix (bytes)")):
+        for k, (name, values) in enumerate(series.items()):
+            values = np.asarray(values, dtype=float)
+            if values.shape != n.shape:
+                raise ValueError(
+                    f"draw_growth: series {name!r} expects shape {n.shape} like n, "
+                    f"got {values.shape}"
+                )
+            ax.plot(n, values, LINE_STYLES[k % 4], color=LINE_COLOURS[k % 4], label=name,
+                    markersize=4)
+        ax.set_xscale("log", base=2)
+        ax.set_yscale("log")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def draw_signals(
+    signals: Mapping[str, np.ndarray],
+    *,
+    highlight: Sequence[int] | np.ndarray | None = None,
+    title: str | None = None,
+) -> Figure:
+    """Stacked stem plots of 1-D signals sharing the index axis.
+
+    Parameters
+    ----------
+    signals : mapping of str to ndarray of shape (n_k,)
+        Name -> signal; one row per signal, drawn top to bottom.
+    highlight : sequence or ndarray of int, optional
+        Indices shaded in every row (e.g. ``np.flatnonzero(a != b)``).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes per signal; each holds one stem container.
+    """
+    if not signals:
+        raise ValueError("draw_signals: signals expects at least one signal, got none")
+    marked = np.asarray([] if highlight is None else highlight, dtype=int).ravel()
+    rows = len(signals)
+    fig, axes = plt.subplots(rows, 1, figsize=(8, min(4.0, 0.9 * rows + 0.6)), sharex=True,
+                             squeeze=False, layout="constrained")
+    for k, (ax, (name, value)) in enumerate(zip(axes[:, 0], signals.items(), strict=True)):
+        s = np.asarray(value)
+        if s.ndim != 1:
+            raise ValueError(
+                f"draw_signals: signal {name!r} expects a 1-D array, got shape {s.shape}"
+            )
+        for i in marked:
+            ax.axvspan(i - 0.45, i + 0.45, color=HIGHLIGHT, alpha=0.35, linewidth=0)
+        colour = LINE_COLOURS[k % len(LINE_COLOURS)]
+        markers, stems, base = ax.stem(np.arange(s.size), s, basefmt="k-")
+        markers.set_color(colour)
+        stems.set_color(colour)
+        base.set_linewidth(0.6)
+        ax.set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+        ax.tick_params(labelsize=7)
+        ax.margins(y=0.2)
+    axes[-1, 0].set_xlabel("index")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig

@@ -1,0 +1,117 @@
+"""Smoke tests for convplot.matrices: render on Agg and check what is drawn."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from convplot.matrices import (
+    density,
+    draw_growth,
+    draw_matrices,
+    draw_signals,
+    draw_sparsity,
+)
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _cell_numbers(ax) -> list[float]:
+    """Numbers written in cells (the panel labels and signs are not numbers)."""
+    out = []
+    for t in ax.texts:
+        try:
+            out.append(float(t.get_text()))
+        except ValueError:
+            continue
+    return out
+
+
+def test_draw_matrices_writes_every_entry_of_the_worked_example():
+    T = np.array([[1, 0, -1, 0], [0, 1, 0, -1]])
+    x = np.array([1, 2, 3, 4])
+    y = T @ x  # the documents' [-2, -2]
+    fig = draw_matrices({"T": T, "x": x, "y": y}, between=["@", "="])
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    assert len(ax.images) == 3
+    expected = [*T.ravel(), *x, *y]
+    assert _cell_numbers(ax) == expected
+    labels = [t.get_text() for t in ax.texts]
+    assert "T\n2×4" in labels and "x\n4×1" in labels and "y\n2×1" in labels
+    assert "@" in labels and "=" in labels
+
+
+def test_draw_matrices_hide_zeros_and_no_negative_zero():
+    a = np.array([[0.0, -0.0, 2.5], [-1.25, 0.0, 0.0]])
+    ax = draw_matrices({"A": a}, hide_zeros=True).axes[0]
+    assert _cell_numbers(ax) == [2.5, -1.25]
+    texts = [t.get_text() for t in draw_matrices({"A": a}).axes[0].texts]
+    assert "-0" not in texts and texts.count("0") == 4
+
+
+def test_draw_matrices_block_lines_split_the_matrix():
+    m = np.arange(9 * 16, dtype=float).reshape(9, 16)
+    ax = draw_matrices({"M": m}, blocks={"M": (3, 4)}, annotate=False).axes[0]
+    assert _cell_numbers(ax) == []
+    # collections: cell grid (h, v) then block lines (h, v)
+    hblocks, vblocks = ax.collections[2], ax.collections[3]
+    assert [seg[0][1] for seg in hblocks.get_segments()] == [0, 3, 6, 9]
+    assert [seg[0][0] for seg in vblocks.get_segments()] == [0, 4, 8, 12, 16]
+
+
+def test_draw_matrices_large_matrix_is_not_annotated_by_default():
+    ax = draw_matrices({"big": np.ones((60, 60))}).axes[0]
+    assert _cell_numbers(ax) == []
+    assert ax.images[0].get_array().shape == (60, 60)
+
+
+def test_draw_matrices_rejects_bad_panels():
+    with pytest.raises(ValueError, match=r"draw_matrices: between expects 1 signs .* got 2"):
+        draw_matrices({"a": np.eye(2), "b": np.eye(2)}, between=["@", "="])
+    with pytest.raises(ValueError, match=r"panel 'c' expects a non-empty 1-D or 2-D array"):
+        draw_matrices({"c": np.zeros((2, 2, 2))})
+    with pytest.raises(TypeError, match=r"panel 'z' is complex"):
+        draw_matrices({"z": np.eye(2) * 1j})
+    with pytest.raises(ValueError, match=r"blocks names unknown panels \['q'\]"):
+        draw_matrices({"a": np.eye(2)}, blocks={"q": (1, 1)})
+
+
+def test_draw_sparsity_shows_the_nonzero_pattern_and_density():
+    band = np.eye(8) - np.eye(8, k=1)
+    fig = draw_sparsity({"T": band, "X": np.ones((3, 6))})
+    left, right = fig.axes
+    np.testing.assert_array_equal(left.images[0].get_array(), band != 0)
+    assert left.get_title() == f"T  8×8\ndensity {15 / 64:.1%}"
+    assert right.get_title().endswith("density 100.0%")
+    assert density(band) == 15 / 64
+
+
+def test_draw_growth_plots_each_series():
+    n = np.array([8, 16, 32])
+    fig = draw_growth(n, {"view I": 3 / n}, {"view I": 8.0 * n**2, "view II": 24.0 * n})
+    left, right = fig.axes
+    np.testing.assert_allclose(left.lines[0].get_ydata(), 3 / n)
+    assert [line.get_label() for line in right.lines] == ["view I", "view II"]
+    np.testing.assert_allclose(right.lines[1].get_ydata(), 24.0 * n)
+    with pytest.raises(ValueError, match=r"draw_growth: series 'bad' expects shape \(3,\)"):
+        draw_growth(n, {"bad": np.ones(2)}, {})
+
+
+def test_draw_signals_stems_and_highlights():
+    x = np.array([0.0, 1.0, 3.0, 1.0, 0.0])
+    fig = draw_signals({"x": x, "S x": np.roll(x, 1)}, highlight=[0, 4])
+    top, bottom = fig.axes
+    markers = top.containers[0].markerline
+    np.testing.assert_array_equal(markers.get_ydata(), x)
+    np.testing.assert_array_equal(bottom.containers[0].markerline.get_ydata(), np.roll(x, 1))
+    assert len(top.patches) == 2  # one shaded span per highlighted index
+    spans = draw_signals({"x": x}, highlight=np.flatnonzero(x == 1.0)).axes[0].patches
+    assert [p.get_x() + p.get_width() / 2 for p in spans] == pytest.approx([1.0, 3.0])
+    with pytest.raises(ValueError, match=r"draw_signals: signal 'm' expects a 1-D array"):
+        draw_signals({"m": np.eye(2)})

@@ -1,0 +1,66 @@
+"""Every known mistake, submitted as an answer, is named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from autograder.cases import PUBLIC_SEED, generate_cases, mistakes_for
+from autograder.catalog import PROBLEMS
+from autograder.compare import compare
+from autograder.diagnose import diagnose
+
+SEED = 222
+WITH_MISTAKES = [p.name for p in PROBLEMS if mistakes_for(p.name)]
+
+
+def wrong_answers(name, mistake):
+    """(case, wrong value) for every case on which the mistake changes the answer."""
+    cases = generate_cases(name, PUBLIC_SEED, public=True) + generate_cases(name, SEED, False)
+    for case in cases:
+        if case.kind not in ("allclose", "exact"):
+            continue
+        try:
+            wrong = mistake.fn(case)
+        except (ValueError, TypeError, IndexError):
+            continue
+        if wrong is not None:
+            yield case, wrong
+
+
+@pytest.mark.parametrize(
+    ("name", "index"),
+    [(n, i) for n in WITH_MISTAKES for i in range(len(mistakes_for(n)))],
+    ids=lambda v: str(v),
+)
+def test_every_mistake_is_named(name, index):
+    mistake = mistakes_for(name)[index]
+    named = 0
+    for case, wrong in wrong_answers(name, mistake):
+        found = diagnose(case, wrong)
+        if found is None:
+            # the variant happens to equal the right answer here: nothing to diagnose
+            assert compare(case.expected, wrong, kind=case.kind, atol=case.atol).passed, (
+                f"{mistake.id} not diagnosed on {case.name}")
+            continue
+        named += found.id == mistake.id
+    assert named >= 1, f"{name}: no case shows {mistake.id}"
+
+
+@pytest.mark.parametrize("name", WITH_MISTAKES)
+def test_right_answers_have_no_diagnosis(name):
+    for case in generate_cases(name, PUBLIC_SEED, public=True):
+        assert diagnose(case, case.expected) is None
+
+
+def test_flipped_kernel_is_named_in_plain_words():
+    case = generate_cases("conv1d", PUBLIC_SEED, public=True)[0]
+    mistake = diagnose(case, -case.expected)  # [[-2, -2]] -> [[2, 2]]: the kernel [1, 0, -1] flipped
+    assert mistake.id == "flipped_kernel"
+    assert "does not flip the kernel" in mistake.hint
+
+
+def test_unrelated_wrong_answers_have_no_diagnosis():
+    case = generate_cases("conv2d", PUBLIC_SEED, public=True)[0]
+    assert diagnose(case, np.full_like(case.expected, 3.5)) is None
+    assert diagnose(case, "not an array") is None

@@ -1,0 +1,95 @@
+"""The example class: built from the course's notebooks, graded with the expected verdicts."""
+
+from __future__ import annotations
+
+import nbformat
+import pytest
+
+from autograder.catalog import max_score, problems_for
+from autograder.grade import grade
+from examples import make_class
+from tests.conftest import REPO
+
+SOLVED = make_class.assignments(REPO)
+pytestmark = pytest.mark.skipif(
+    "01_conv1d" not in SOLVED, reason="solutions/01_conv1d/01_conv1d.ipynb is not written yet"
+)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    dest = tmp_path_factory.mktemp("class")
+    return make_class.build_class(dest, REPO)
+
+
+@pytest.fixture(scope="module")
+def graded(built, tmp_path_factory):
+    results = grade([built], out=tmp_path_factory.mktemp("out"), seed=11, timeout=20)
+    return {(r.student, r.assignment): r for r in results}
+
+
+def test_the_class_has_every_student_in_nbgrader_layout(built):
+    students = {p.parent.parent.name for p in built.glob("*/*/*.ipynb")}
+    assert set(make_class.MISTAKES) | set(make_class.HOSTILE) <= students
+    assert {"perfect", "partial", "untouched", "broken_json"} <= students
+    for a in SOLVED:
+        assert (built / "perfect" / a / f"{a}.ipynb").is_file()
+        assert (built / "partial" / a / f"{a}.ipynb").is_file()
+
+
+def test_the_perfect_student_is_the_solution_byte_for_byte(built):
+    solution = nbformat.read(REPO / "solutions" / "01_conv1d" / "01_conv1d.ipynb", 4)
+    assert (built / "perfect" / "01_conv1d" / "01_conv1d.ipynb").read_bytes() == (
+        nbformat.writes(solution).encode()
+    )
+
+
+def test_a_mistake_edits_only_its_function(built):
+    solution = make_class.solution_sources(
+        nbformat.read(REPO / "solutions" / "01_conv1d" / "01_conv1d.ipynb", 4))
+    flipped = make_class.solution_sources(
+        nbformat.read(built / "flipped_kernel" / "01_conv1d" / "01_conv1d.ipynb", 4))
+    changed = {name for name in solution if solution[name] != flipped[name]}
+    assert changed == {"corr1d"}
+
+
+def test_editing_an_unknown_function_is_refused():
+    nb = nbformat.read(REPO / "solutions" / "01_conv1d" / "01_conv1d.ipynb", 4)
+    with pytest.raises(ValueError, match=r"with_functions: no solution cell for \['conv9d'\]"):
+        make_class.with_functions(nb, {"conv9d": "def conv9d(): pass"})
+
+
+def test_a_built_class_is_reused_until_a_source_changes(built, monkeypatch):
+    stamp = built.parent / make_class.STAMP
+    before = stamp.read_text()
+    marker = built / "perfect" / "marker"
+    marker.write_text("still here")
+    make_class.build_class(built.parent, REPO)
+    assert marker.exists()  # up to date: nothing rebuilt
+    monkeypatch.setattr(make_class, "source_hash", lambda root: before + "-changed")
+    make_class.build_class(built.parent, REPO)
+    assert not marker.exists()  # stale: rebuilt from scratch
+    assert stamp.read_text() == before + "-changed"
+
+
+@pytest.mark.slow
+def test_honest_students_get_the_verdicts_their_mistakes_deserve(graded):
+    perfect = graded["perfect", "01_conv1d"]
+    assert (perfect.score, perfect.flags) == (max_score("01_conv1d"), [])
+    assert graded["untouched", "01_conv1d"].score == 0
+    flipped = graded["flipped_kernel", "01_conv1d"].problems["corr1d"]
+    assert not flipped.passed
+    assert "flipped_kernel" in {c.diagnosis for c in flipped.cases}
+    for student, (function,) in [(s, tuple(e)) for s, e in make_class.MISTAKES.items()]:
+        result = graded[student, "01_conv1d"]
+        assert not result.problems[function].passed, student
+        assert result.flags == [], student
+
+
+@pytest.mark.slow
+def test_every_assignment_has_a_perfect_and_a_partial_grade(graded):
+    for a in SOLVED:
+        assert graded["perfect", a].score == max_score(a), a
+        partial = graded["partial", a]
+        solved = problems_for(a)[: max(1, len(problems_for(a)) // 2)]
+        assert partial.score == sum(p.points for p in solved), a

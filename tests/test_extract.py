@@ -1,0 +1,66 @@
+"""Step 3: the code that runs: check and demo cells out, magics translated, shell escapes noted."""
+
+from __future__ import annotations
+
+from nbformat.v4 import new_code_cell, new_markdown_cell
+
+from autograder.extract import extract_code, is_check_cell
+from tests.nbfactory import notebook
+
+
+def demo_cell(source):
+    cell = new_code_cell(source)
+    cell.metadata["tags"] = ["demo"]
+    return cell
+
+
+def test_check_cells_demo_cells_and_markdown_are_left_out():
+    nb = notebook(
+        {"corr1d": "def corr1d(x, h):\n    return x"},
+        extra=[demo_cell("import torch\ntorch.nn.functional.conv1d"), new_markdown_cell("# hi")],
+    )
+    out = extract_code(nb)
+    assert [c.index for c in out.cells] == [0, 1]  # setup and the answer, not 2, 3, 4
+    assert out.cells[1].source == "def corr1d(x, h):\n    return x"
+    assert is_check_cell(nb.cells[2]) and not is_check_cell(nb.cells[1])
+    assert out.shell_escapes == [] and out.notes == []
+
+
+def test_shell_escapes_are_removed_and_reported_with_their_cell():
+    nb = notebook({}, extra=[new_code_cell("!pip install scipy\nx = 1\nfiles = !ls"),
+                             new_code_cell("%%bash\nrm -rf ~"),
+                             new_code_cell("%pip install torch\n%system ls")])
+    out = extract_code(nb)
+    assert out.shell_escapes == [
+        "cell 2: !pip install scipy", "cell 2: !ls", "cell 3: %%bash",
+        "cell 4: %pip install torch", "cell 4: %system ls",
+    ]
+    assert out.cells[1].source == "None\nx = 1\nfiles = None\n"
+    assert [c.index for c in out.cells] == [0, 1, 3]  # the %%bash cell is gone
+    assert "`!pip install scipy` (cell 2) was not run" in out.notes[0]
+    assert "get_ipython" not in "".join(c.source for c in out.cells)
+
+
+def test_magics_are_translated_and_line_numbers_kept():
+    nb = notebook({}, extra=[
+        new_code_cell("%matplotlib inline\ny = 'é'\n%load_ext autoreload"),
+        new_code_cell("%%time\ndef f(x):\n    return 2 * x"),
+        new_code_cell("%timeit f(3)\nz = 1"),
+        new_code_cell("%%writefile notes.txt\nhello"),
+    ])
+    out = extract_code(nb)
+    sources = {c.index: c.source for c in out.cells}
+    assert sources[1] == "None\ny = 'é'\nNone\n"
+    assert sources[2] == "\ndef f(x):\n    return 2 * x"  # the body runs, on its own lines
+    assert sources[3] == "None\nz = 1\n"
+    assert 4 not in sources
+    assert out.notes == [
+        "`%timeit f(3)` (cell 4) was not run: the grader runs Python only.",
+        "`%%writefile notes.txt` (cell 5) was not run: the grader runs Python only.",
+    ]
+    assert out.shell_escapes == []
+
+
+def test_a_syntax_error_is_passed_on_for_the_sandbox_to_report():
+    nb = notebook({"corr1d": "def corr1d(x, h:\n    return x"})
+    assert extract_code(nb).cells[1].source.startswith("def corr1d(x, h:")

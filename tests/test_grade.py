@@ -1,0 +1,247 @@
+"""The pipeline's verdicts through `grade()`: hostile notebooks, resume, zip, identification."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+
+import nbformat
+import pytest
+
+from autograder.catalog import ASSIGNMENTS, max_score, problems_for
+from autograder.grade import grade, resolve_seed
+from examples import make_class
+from tests.conftest import REPO
+from tests.nbfactory import to_bytes
+
+A = "01_conv1d"
+SOLUTION = REPO / "solutions" / A / f"{A}.ipynb"
+pytestmark = pytest.mark.skipif(not SOLUTION.is_file(), reason=f"{SOLUTION} is not written yet")
+SEED = 3
+FAST = {"seed": SEED, "timeout": 20, "workers": 2}
+
+
+def solution():
+    return nbformat.read(SOLUTION, as_version=4)
+
+
+def edited(edits=None, extra=()):
+    return to_bytes(make_class.with_functions(solution(), edits or {}, list(extra)))
+
+
+def submit(tmp_path, students: dict[str, bytes], **kw):
+    folder = tmp_path / "submitted"
+    for student, data in students.items():
+        path = folder / student / A / f"{A}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    results = grade([folder], out=tmp_path / "out", **{**FAST, **kw})
+    return {r.student: r for r in results}
+
+
+def statuses(result, function):
+    return {c.status for c in result.problems[function].cases}
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory):
+    """One batch with every hostile student, and a canary outside the sandbox's scratch."""
+    tmp = tmp_path_factory.mktemp("hostile")
+    canary = tmp / "canary.txt"
+    canary.write_text("untouched")
+    canary.chmod(0o644)
+    vandal = (
+        f"for attempt in (lambda: open({str(canary)!r}, 'w').write('pwned'),\n"
+        f"                lambda: __import__('os').remove({str(canary)!r})):\n"
+        "    try:\n        attempt()\n    except OSError:\n        pass\n"
+    )
+    students = {"perfect": edited(), "vandal": edited(extra=[vandal]),
+                "broken_json": to_bytes(solution())[:500]}
+    for name, (edits, extra) in make_class.HOSTILE.items():
+        students[name] = edited(edits, extra)
+    v3 = {"nbformat": 3, "nbformat_minor": 0, "metadata": {}, "worksheets": []}
+    students["old_format"] = json.dumps(v3).encode()
+    return submit(tmp, students), canary
+
+
+def test_the_perfect_student_gets_full_marks_among_hostile_ones(hostile):
+    results, _ = hostile
+    assert results["perfect"].score == max_score(A)
+    assert results["perfect"].flags == []
+
+
+def test_broken_json_and_an_old_format_are_rows_with_the_reason(hostile):
+    results, _ = hostile
+    broken, old = results["broken_json"], results["old_format"]
+    assert (broken.score, broken.max_score) == (0, max_score(A))
+    assert broken.error.startswith("the file is not valid JSON")
+    assert old.error.startswith("the notebook is nbformat 3, expected 4")
+
+
+def test_an_infinite_loop_times_out_that_function_only(hostile):
+    r = hostile[0]["infinite_loop"]
+    assert statuses(r, "corr1d") == {"timeout"}
+    assert r.problems["corr1d"].score == 0
+    assert "timeout" in r.flags
+
+
+def test_a_memory_hog_loses_the_function_that_hogs(hostile):
+    r = hostile[0]["memory_hog"]
+    assert r.problems["conv1d"].score == 0
+    assert statuses(r, "conv1d") <= {"raised", "crashed"}
+    assert r.problems["corr1d"].score == 2  # the rest of the notebook still counts
+
+
+def test_os_exit_is_a_crash_with_every_case_zero(hostile):
+    r = hostile[0]["exits"]
+    assert (r.score, "crashed" in r.flags) == (0, True)
+    assert all(statuses(r, p.name) == {"crashed"} for p in problems_for(A))
+
+
+def test_patching_allclose_changes_nothing_in_the_grader(hostile):
+    r = hostile[0]["patches_allclose"]
+    assert r.score == 0
+    assert "monkeypatch" in r.flags
+    assert any("assigns to `numpy.allclose`" in n for n in r.notes)
+
+
+def test_calling_torch_is_forbidden_and_flagged_with_its_line(hostile):
+    r = hostile[0]["calls_torch"]
+    assert statuses(r, "conv1d") == {"forbidden"}
+    assert r.problems["conv1d"].score == 0
+    assert r.score == max_score(A) - 5
+    assert "forbidden_call" in r.flags
+    assert any("line 7 in `conv1d`: `torch.nn.functional.conv1d`" in n for n in r.notes)
+
+
+def test_the_canary_outside_the_scratch_directory_is_unchanged(hostile):
+    results, canary = hostile
+    assert results["vandal"].score == max_score(A)
+    assert canary.read_text() == "untouched"
+
+
+def test_integrity_edits_are_flagged_and_do_not_change_the_score(tmp_path):
+    nb = solution()
+    check = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id")
+                 == "check_corr1d")
+    check.source = "pass"
+    (r,) = submit(tmp_path, {"edits": to_bytes(nb)}).values()
+    assert "tampered_cells" in r.flags
+    assert any("check_corr1d" in n for n in r.notes)
+    assert r.score == max_score(A)
+
+
+def test_magics_run_as_python_and_shell_escapes_are_noted(tmp_path):
+    data = edited(extra=["!pip install scipy\n%matplotlib inline\nz = 1"])
+    (r,) = submit(tmp_path, {"magic": data}).values()
+    assert r.score == max_score(A)
+    assert "shell_escape" in r.flags
+    assert any("`!pip install scipy`" in n and "was not run" in n for n in r.notes)
+
+
+def test_zip_with_canvas_names(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr(f"smithjane_late_123_456_{A}.ipynb", edited())
+        zf.writestr(f"doejohn_124_457_{A}-1.ipynb", b"{")
+    (tmp_path / "canvas.zip").write_bytes(buffer.getvalue())
+    results = {r.student: r for r in grade([tmp_path / "canvas.zip"], out=tmp_path / "o", **FAST)}
+    assert (results["smithjane"].score, results["smithjane"].flags) == (max_score(A), ["late"])
+    assert results["doejohn"].error.startswith("the file is not valid JSON")
+    assert not list(tmp_path.glob("*.ipynb"))  # nothing extracted
+
+
+def test_identification_failures_are_reported(tmp_path, caplog):
+    nb = solution()
+    for cell in nb.cells:
+        cell.metadata.pop("nbgrader", None)  # nothing in the cells names the assignment
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "mystery.ipynb").write_bytes(to_bytes(nb))
+    (r,) = grade([tmp_path / "in"], out=tmp_path / "o", **FAST)
+    assert (r.student, r.assignment, r.score) == ("mystery", "unknown", 0)
+    assert r.error == "could not tell which assignment this notebook is for"
+    assert any("could not tell which assignment" in m for m in caplog.messages)
+    rows = list(csv.DictReader(open(tmp_path / "o" / "grades.csv", newline="")))
+    assert "pass --assignment" in rows[0]["notes"]
+
+
+def test_the_seed_is_recorded_and_a_regrade_reuses_nothing_stale(tmp_path):
+    first = submit(tmp_path, {"alice": edited()})["alice"]
+    assert first.seed == SEED
+    path = tmp_path / "out" / "results" / "alice" / f"{A}.json"
+    stamp = path.stat().st_mtime_ns
+    again = submit(tmp_path, {"alice": edited()})["alice"]  # same file, seed, grader
+    assert path.stat().st_mtime_ns == stamp and again.to_dict() == first.to_dict()
+    other = submit(tmp_path, {"alice": edited()}, seed=SEED + 1)["alice"]
+    assert other.seed == SEED + 1 and path.stat().st_mtime_ns != stamp
+
+
+def test_seed_fallbacks(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_SEED", "42")
+    assert resolve_seed(7, tmp_path) == 7
+    assert resolve_seed(None, tmp_path) == 42
+    monkeypatch.delenv("AUTOGRADER_SEED")
+    (tmp_path / "autograder.toml").write_text("grading_seed = 99\n")
+    assert resolve_seed(None, tmp_path) == 99
+    (tmp_path / "autograder.toml").write_text('grading_seed = "x"\n')
+    with pytest.raises(ValueError, match=r"resolve_seed: grading_seed in .* is 'x', expected an"):
+        resolve_seed(None, tmp_path)
+    monkeypatch.setenv("AUTOGRADER_SEED", "abc")
+    with pytest.raises(ValueError, match=r"resolve_seed: AUTOGRADER_SEED='abc' is not an integer"):
+        resolve_seed(None, tmp_path)
+
+
+@pytest.mark.slow
+def test_solutions_get_full_marks_and_releases_zero(tmp_path):
+    solved = [a for a in ASSIGNMENTS if (REPO / "solutions" / a / f"{a}.ipynb").is_file()]
+    folder = tmp_path / "submitted"
+    for a in solved:
+        release = make_class.release_notebook(a, REPO)
+        for student, nb in (("solution", nbformat.read(REPO / "solutions" / a / f"{a}.ipynb", 4)),
+                            ("release", release)):
+            path = folder / student / a / f"{a}.ipynb"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(to_bytes(nb))
+    results = grade([folder], out=tmp_path / "out", seed=SEED, timeout=60)
+    for r in results:
+        expected = max_score(r.assignment) if r.student == "solution" else 0
+        assert (r.assignment, r.score) == (r.assignment, expected)
+        assert r.flags == [] and r.error is None
+
+
+@pytest.mark.slow
+def test_a_killed_batch_resumes_to_the_same_gradebook(tmp_path):
+    # Distinct files (a comment differs), so that each has its own resume key.
+    students = {f"s{i:02d}": edited(extra=[f"# student {i}"]) for i in range(10)}
+    students["s05"] = edited(extra=["import time\ntime.sleep(3)"])  # keeps the batch busy
+    folder = tmp_path / "submitted"
+    for student, data in students.items():
+        path = folder / student / A / f"{A}.ipynb"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    command = [sys.executable, "-m", "autograder", "grade", str(folder), "--seed", str(SEED),
+               "--workers", "1"]
+    killed_out = tmp_path / "killed"
+    proc = subprocess.Popen([*command, "--out", str(killed_out)], cwd=REPO,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    results = killed_out / "results"
+    while proc.poll() is None and len(list(results.glob("*/*.json"))) < 3:
+        time.sleep(0.05)  # polling for progress, not measuring time
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = {p: p.stat().st_mtime_ns for p in results.glob("*/*.json")}
+    assert 0 < len(done_before) < len(students), "the batch was not killed mid-way"
+    assert not (killed_out / "grades.csv").exists()
+    subprocess.run([*command, "--out", str(killed_out)], cwd=REPO, check=True,
+                   capture_output=True)
+    subprocess.run([*command, "--out", str(tmp_path / "whole")], cwd=REPO, check=True,
+                   capture_output=True)
+    assert {p: p.stat().st_mtime_ns for p in done_before} == done_before  # reused, not redone
+    whole = (tmp_path / "whole" / "grades.csv").read_text()
+    assert (killed_out / "grades.csv").read_text() == whole

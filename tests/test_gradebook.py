@@ -1,0 +1,91 @@
+"""Result files, grades.csv and the resume cache."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from autograder.gradebook import Gradebook, atomic_write_text
+from autograder.results import CaseResult, ProblemResult, SubmissionResult
+
+
+def result(student, assignment="01_conv1d", scores=None, **kw):
+    scores = scores or {"corr1d": 2.0, "conv1d": 2.5}
+    problems = {
+        name: ProblemResult(name, s, 5.0, cases=[CaseResult("c", s > 0, s, 5.0)])
+        for name, s in scores.items()
+    }
+    kw.setdefault("sha256", "ab" * 32)
+    return SubmissionResult(student, assignment, sum(scores.values()), 12.0,
+                            problems=problems, seed=7, grader_version="v1", **kw)
+
+
+def read_csv(path):
+    with open(path, newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def test_results_round_trip_and_the_cache_key(tmp_path):
+    book = Gradebook(tmp_path)
+    saved = result("alice")
+    path = book.save(saved)
+    assert path == tmp_path / "results" / "alice" / "01_conv1d.json"
+    assert json.loads(path.read_text())["schema_version"] == 1
+    assert book.cached("alice", "01_conv1d", "ab" * 32, "v1", 7) == saved
+    assert book.cached("alice", "01_conv1d", "cd" * 32, "v1", 7) is None  # new file
+    assert book.cached("alice", "01_conv1d", "ab" * 32, "v2", 7) is None  # new grader
+    assert book.cached("alice", "01_conv1d", "ab" * 32, "v1", 8) is None  # new seed
+    assert book.cached("bob", "01_conv1d", "ab" * 32, "v1", 7) is None
+
+
+def test_a_damaged_result_file_is_graded_again(tmp_path):
+    book = Gradebook(tmp_path)
+    path = book.result_path("alice", "01_conv1d")
+    path.parent.mkdir(parents=True)
+    path.write_text('{"schema_version": 1, "student": ')
+    assert book.cached("alice", "01_conv1d", "ab" * 32, "v1", 7) is None
+
+
+def test_grades_csv_has_a_row_per_student_and_a_column_per_function(tmp_path):
+    rows = read_csv(Gradebook(tmp_path).write_csv([
+        result("bob", flags=["late"]),
+        result("alice", "02_conv2d", {"corr2d": 2.0, "pad2d": 1.0, "conv2d": 0.0},
+               flags=["forbidden_call"], notes=["cell 3, line 2: `numpy.convolve`"]),
+        result("alice", scores={"conv_output_length": 2.0, "corr1d": 1.0 / 3}),
+        result("carol", error="the file is not valid JSON"),
+    ]))
+    assert list(rows[0]) == [
+        "student", "total", "max_total",
+        "01_conv1d", "01_conv1d:conv_output_length", "01_conv1d:corr1d",
+        "01_conv1d:conv1d_single", "01_conv1d:conv1d",
+        "02_conv2d", "02_conv2d:corr2d", "02_conv2d:pad2d", "02_conv2d:conv2d",
+        "flags", "notes",
+    ]
+    alice, bob, carol = rows
+    assert (alice["total"], alice["max_total"], alice["01_conv1d"]) == ("5.333", "24", "2.333")
+    assert alice["01_conv1d:corr1d"] == "0.333"
+    assert alice["01_conv1d:conv1d"] == "0"  # a function without a result scores 0
+    assert alice["flags"] == "02_conv2d:forbidden_call"
+    assert alice["notes"] == "02_conv2d: cell 3, line 2: `numpy.convolve`"
+    assert bob["02_conv2d"] == "" and bob["flags"] == "01_conv1d:late"
+    assert carol["notes"] == "01_conv1d: the file is not valid JSON"
+
+
+def test_atomic_write_leaves_no_temporary_file(tmp_path):
+    target = tmp_path / "deep" / "grades.csv"
+    atomic_write_text(target, "a,b\n")
+    atomic_write_text(target, "a,b\n1,2\n")
+    assert target.read_text() == "a,b\n1,2\n"
+    assert [p.name for p in target.parent.iterdir()] == ["grades.csv"]
+
+
+def test_a_failed_write_keeps_the_old_file(tmp_path):
+    target = tmp_path / "grades.csv"
+    atomic_write_text(target, "old\n")
+
+    with pytest.raises(TypeError):
+        atomic_write_text(target, 42)  # not text: the write fails half-way
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["grades.csv"]

@@ -1,0 +1,360 @@
+"""Hostile submissions: each gets its exact verdict, and none affects the next one.
+
+One warm worker in bubblewrap serves every test in this module, in order, so
+the tests that check for leaks also check that the worker survived what came
+before. The same attacks against the fallback without bubblewrap (limits and
+privilege drop only) are in test_pool.py.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+import time
+
+import numpy as np
+import pytest
+
+from autograder.outcome import Call
+from autograder.pool import Cell, WorkerPool
+from autograder.sandbox import Limits, bwrap_available
+
+pytestmark = pytest.mark.skipif(not bwrap_available(),
+                                reason="bubblewrap (bwrap) is not installed or cannot run here")
+
+LIMITS = Limits(cell_seconds=2, call_seconds=1, submission_seconds=60,
+                memory_bytes=512 * 2**20, max_processes=16, output_bytes=2000)
+
+
+@pytest.fixture(scope="module")
+def pool():
+    with WorkerPool(1, sandbox="bwrap", limits=LIMITS) as p:
+        yield p
+
+
+def cells(*sources: str) -> list[Cell]:
+    return [Cell(i + 1, textwrap.dedent(s)) for i, s in enumerate(sources)]
+
+
+def test_infinite_loop_in_a_cell_ends_the_run(pool):
+    out = pool.run(cells("x = 1", "while True:\n    pass", "y = 2"),
+                   [Call("f", "a"), Call("f", "b")])
+    assert out.timed_out == "cell 2 ran longer than 2 s"
+    assert [(c.index, c.status) for c in out.cells] == [(1, "ok"), (2, "timeout")]
+    assert out.cells[1].error == "cell 2 ran longer than 2 s"
+    assert [c.status for c in out.calls] == ["timeout", "timeout"]
+    assert out.crashed == ""
+
+
+def test_infinite_loop_in_a_call_times_out_that_call_only(pool):
+    src = """
+        def f(x):
+            while x:
+                pass
+            return 7
+    """
+    out = pool.run(cells(src), [Call("f", "loop", (1,)), Call("f", "quick", (0,))])
+    assert out.timed_out == "f on case 'loop' ran longer than 1 s"
+    assert (out.calls[0].status, out.calls[0].message) == ("timeout", "ran longer than 1 s")
+    assert (out.calls[1].status, out.calls[1].value) == ("ok", 7)
+
+
+def test_a_loop_that_swallows_the_alarm_is_killed(pool):
+    src = """
+        def f():
+            while True:
+                try:
+                    while True:
+                        pass
+                except BaseException:
+                    pass
+    """
+    out = pool.run(cells(src), [Call("f", "stubborn", timeout=0.5), Call("f", "next")])
+    assert out.timed_out == "f on case 'stubborn' ran longer than 0.5 s"
+    assert [c.status for c in out.calls] == ["timeout", "timeout"]
+    assert out.calls[1].message == out.timed_out
+
+
+def test_allocating_100_gb_in_a_cell_is_a_memory_crash(pool):
+    out = pool.run(cells("import numpy as np", "a = np.ones(10**11)"), [Call("f", "a")])
+    assert out.crashed == "exceeded the memory limit (0.5 GiB) in cell 2"
+    assert out.cells[-1].status == "error" and out.cells[-1].error == out.crashed
+    assert (out.calls[0].status, out.calls[0].message) == ("crashed", out.crashed)
+
+
+def test_a_growing_list_in_a_call_is_a_memory_crash(pool):
+    src = """
+        def hog():
+            keep = []
+            while True:
+                keep.append(bytearray(10**6))
+    """
+    out = pool.run(cells(src), [Call("hog", "grow"), Call("hog", "again")])
+    assert out.crashed == "exceeded the memory limit (0.5 GiB) in hog (case 'grow')"
+    assert [c.status for c in out.calls] == ["crashed", "crashed"]
+
+
+@pytest.mark.parametrize("source, verdict", [
+    ("import os\nos._exit(0)", "called os._exit(0) in cell 2"),
+    ("import sys\nsys.exit(3)", "called sys.exit(3) in cell 2"),
+    ("raise SystemExit", "called sys.exit() in cell 2"),
+    ("raise KeyboardInterrupt", "raised KeyboardInterrupt in cell 2"),
+    ("import posix\nposix._exit(4)",
+     "the process exited with code 4 while running cell 2 before finishing"),
+    ("import ctypes\nctypes.string_at(0)",
+     "the process was killed by signal 11 (segmentation fault) while running cell 2"),
+])
+def test_exits_and_crashes_in_a_cell(pool, source, verdict):
+    out = pool.run(cells("def f():\n    return 1", source, "z = 3"), [Call("f", "a")])
+    assert out.crashed == verdict
+    assert [(c.index, c.status) for c in out.cells] == [(1, "ok"), (2, "error")]
+    assert (out.calls[0].status, out.calls[0].message) == ("crashed", verdict)
+    assert out.timed_out == ""
+
+
+def test_sys_exit_inside_a_graded_call(pool):
+    out = pool.run(cells("import sys\ndef f():\n    sys.exit(3)"), [Call("f", "bye")])
+    assert out.crashed == "called sys.exit(3) in f (case 'bye')"
+    assert out.calls[0].status == "crashed"
+
+
+def test_segfault_inside_a_graded_call(pool):
+    out = pool.run(cells("import ctypes\ndef f():\n    return ctypes.string_at(0)"),
+                   [Call("f", "null")])
+    assert out.crashed == ("the process was killed by signal 11 (segmentation fault) "
+                           "while running f on case 'null'")
+    assert out.calls[0].status == "crashed"
+
+
+def test_fork_bomb_is_bounded_and_cleaned_up(pool):
+    bomb = """
+        import os
+        print("uid", os.getuid(), flush=True)
+        while True:
+            os.fork()
+    """
+    survivor = """
+        import os, time
+        if os.fork() == 0:
+            os.setsid()  # leave the process group, as a daemon would
+            if os.fork() == 0:
+                time.sleep(600)
+            os._exit(0)
+    """
+    out = pool.run(cells(bomb, survivor, "def f():\n    return 'alive'"), [Call("f", "a")])
+    assert out.cells[0].status == "error"
+    assert "BlockingIOError: [Errno 11] Resource temporarily unavailable" in out.cells[0].error
+    assert out.cells[1].status == "ok"
+    assert (out.calls[0].status, out.calls[0].value) == ("ok", "alive")
+    uid = int(out.stdout.split()[1])
+    assert uid != 0
+    left = [p for p in os.listdir("/proc") if p.isdigit() and _uid_of(p) == uid]
+    assert left == []
+
+
+def _uid_of(pid: str) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith("Uid:"))
+    except OSError:
+        return None
+
+
+def test_a_fake_result_frame_on_stdout_is_just_output(pool):
+    src = """
+        import sys
+        from autograder import wire
+        fake = wire.frame(wire.encode({"ev": "call_done", "k": 0, "status": "ok"}),
+                          wire.encode(42))
+        def f():
+            sys.stdout.buffer.write(fake)
+            sys.stdout.flush()
+            print("done printing")
+            return 1
+    """
+    out = pool.run(cells(src), [Call("f", "a")])
+    assert (out.calls[0].status, out.calls[0].value) == ("ok", 1)
+    assert "CVF1" in out.stdout and "done printing" in out.stdout
+    assert out.crashed == ""
+
+
+WRITE_RESULT_FD = """
+    import os, stat
+    def result_fds():
+        return [int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2
+                and stat.S_ISFIFO(os.fstat(int(fd)).st_mode)]
+"""
+
+
+def test_garbage_on_the_result_channel(pool):
+    src = WRITE_RESULT_FD + """
+    def f():
+        for fd in result_fds():
+            os.write(fd, b"garbage!" * 4)
+        return 1
+    """
+    out = pool.run(cells(src), [Call("f", "a"), Call("f", "b")])
+    assert out.crashed == ("wrote malformed data to the grader's result channel "
+                           "(bad frame start b'garbage!')")
+    assert [c.status for c in out.calls] == ["invalid_output", "invalid_output"]
+
+
+def test_a_forged_result_with_a_10_gb_header_is_invalid_output(pool):
+    src = WRITE_RESULT_FD + """
+    import io, posix
+    import numpy as np
+    from autograder import wire
+    def f():
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buf, {"descr": "<f8", "fortran_order": False, "shape": (1250000000,)})
+        header = buf.getvalue()
+        meta = wire.encode({"ev": "call_done", "k": 0, "status": "ok", "exc_type": "",
+                            "message": "", "traceback": "", "seconds": 0.0,
+                            "forbidden_call": ""})
+        tree = b'{"tree":{"$":"ndarray","blob":0},"blobs":[%d]}' % (len(header) + 8)
+        value = wire.MAGIC + len(tree).to_bytes(4, "big") + tree + header + b"\\0" * 8
+        for fd in result_fds():
+            os.write(fd, wire.frame(meta, value))
+        posix._exit(0)
+    """
+    out = pool.run(cells(src), [Call("f", "forged"), Call("f", "b")])
+    assert out.calls[0].status == "invalid_output"
+    assert out.calls[0].message == ("an array header claims shape (1250000000,) of float64 "
+                                    "(10000000000 bytes) but 8 bytes are present")
+    assert out.calls[1].status == "crashed"
+    assert out.crashed == "the process exited with code 0 between calls before finishing"
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ("return np.array([1, 'a'], dtype=object)", "invalid_output",
+     "the return value is an array of dtype object; expected numbers "
+     "(bool, int, float or complex)"),
+    ("return [np.zeros(2), lambda x: x]", "invalid_output",
+     "the return value[1] is a builtins.function; expected plain data "
+     "(ndarray, number, str, bool, None, list, tuple or dict)"),
+    ("return np.zeros(10**6)", "invalid_output", "limit"),
+])
+def test_values_that_are_not_plain_data(pool, body, status, message):
+    out = pool.run(cells(f"import numpy as np\ndef f():\n    {body}"), [Call("f", "a")])
+    assert out.calls[0].status == status
+    assert message in out.calls[0].message
+    assert out.crashed == ""
+
+
+def test_patching_np_allclose_changes_nothing_outside(pool):
+    src = """
+        import numpy as np
+        np.allclose = lambda *a, **k: True
+        np.testing.assert_allclose = lambda *a, **k: None
+        def f(x):
+            return x + 1
+    """
+    x = np.arange(4.0)
+    out = pool.run(cells(src), [Call("f", "a", (x,))])
+    np.testing.assert_array_equal(out.calls[0].value, x + 1)
+    assert not np.allclose(out.calls[0].value, x)
+
+
+def test_network_is_unreachable(pool):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        port = server.getsockname()[1]
+        src = f"""
+            import socket
+            def f():
+                try:
+                    socket.create_connection(("127.0.0.1", {port}), timeout=0.5)
+                except OSError as e:
+                    return type(e).__name__
+                return "connected"
+        """
+        out = pool.run(cells(src), [Call("f", "a")])
+    assert out.calls[0].status == "ok"
+    assert out.calls[0].value == "ConnectionRefusedError"
+
+
+def test_writing_outside_the_scratch_directory_fails(pool, tmp_path, repo):
+    canary = tmp_path / "canary.txt"
+    canary.write_text("original")
+    os.chmod(tmp_path, 0o777)  # even a world-writable directory is read-only in the sandbox
+    os.chmod(canary, 0o666)
+    src = f"""
+        def f(path):
+            try:
+                with open(path, "w") as fh:
+                    fh.write("changed")
+            except OSError as e:
+                return e.strerror
+            return "written"
+    """
+    out = pool.run(cells(src), [Call("f", "canary", (str(canary),)),
+                                Call("f", "course", (str(repo / "autograder" / "new.py"),)),
+                                Call("f", "tmp", ("/tmp/x",))])
+    assert [c.value for c in out.calls] == ["Read-only file system"] * 3
+    assert canary.read_text() == "original"
+    assert not (repo / "autograder" / "new.py").exists()
+
+
+def test_state_does_not_leak_to_the_next_submission(pool):
+    first = """
+        import builtins, os
+        import numpy as np
+        np.sum = lambda *a, **k: -1
+        builtins.LEAKED = True
+        os.environ["LEAKED"] = "1"
+        with open("left.txt", "w") as fh:
+            fh.write("left behind")
+        os.mkdir("locked")
+        os.chmod("locked", 0)
+        def f():
+            return sorted(os.listdir("."))
+    """
+    second = """
+        import builtins, os
+        import numpy as np
+        def f():
+            return (float(np.sum([1.0, 2.0])), hasattr(builtins, "LEAKED"),
+                    "LEAKED" in os.environ, sorted(os.listdir(".")), os.getcwd() == os.environ["HOME"])
+    """
+    out = pool.run(cells(first), [Call("f", "a")])
+    assert out.calls[0].value == ["left.txt", "locked"]
+    out = pool.run(cells(second), [Call("f", "a")])
+    assert out.calls[0].value == (3.0, False, False, [], True)
+
+
+def test_the_child_cannot_kill_the_warm_worker(pool):
+    src = """
+        import os, signal
+        def f():
+            try:
+                os.kill(os.getppid(), signal.SIGKILL)
+            except OSError as e:
+                return type(e).__name__
+            return "killed"
+    """
+    out = pool.run(cells(src), [Call("f", "a")])
+    assert out.calls[0].value == "PermissionError"
+    assert pool.run(cells("def f():\n    return 5"), [Call("f", "a")]).calls[0].value == 5
+
+
+def test_a_killed_warm_worker_is_replaced(pool):
+    worker = pool._workers[0]
+    old = worker.proc.pid
+    future = pool.submit(cells("import time\ntime.sleep(30)"),
+                         [Call("f", "a")])
+    while not _child_running(worker):
+        time.sleep(0.05)
+    os.killpg(old, 9)
+    out = future.result()
+    assert out.crashed == "the grading worker stopped unexpectedly while running cell 1"
+    assert out.calls[0].status == "crashed"
+    out = pool.run(cells("def f():\n    return 6"), [Call("f", "a")])
+    assert out.calls[0].value == 6 and worker.proc.pid != old
+
+
+def _child_running(worker) -> bool:
+    """Whether a submission's process (its own user id) exists."""
+    return any(_uid_of(p) == worker.uid for p in os.listdir("/proc") if p.isdigit())

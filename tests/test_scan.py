@@ -1,0 +1,84 @@
+"""Step 4: the static scan resolves aliases and reports cell, line and function."""
+
+from __future__ import annotations
+
+import pytest
+
+from autograder.extract import SourceCell
+from autograder.scan import assignment_number, scan_cells
+
+
+def scan(*sources, assignment="01_conv1d"):
+    found = scan_cells([SourceCell(i, s) for i, s in enumerate(sources)], assignment)
+    return [(f.cell, f.line, f.name, f.function) for f in found]
+
+
+def test_aliased_torch_imports_are_resolved_across_cells():
+    found = scan(
+        "import numpy as np\nimport torch.nn.functional as F",
+        "def conv1d(x, w):\n    y = np.zeros(3)\n    return F.conv1d(x, w)",
+    )
+    assert found == [(1, 3, "torch.nn.functional.conv1d", "conv1d")]
+
+
+def test_from_imports_reassignment_and_getattr():
+    found = scan(
+        "from torch.nn import functional as G\nfrom numpy import convolve as cv\nH = G\n"
+        "def corr1d(x, h):\n    a = cv(x, h)\n    b = getattr(H, 'conv2d')\n    return H.avg_pool1d(x)",
+    )
+    assert found == [
+        (0, 2, "numpy.convolve", None),  # the import, and each use
+        (0, 5, "numpy.convolve", "corr1d"),
+        (0, 6, "torch.nn.functional.conv2d", "corr1d"),
+        (0, 7, "torch.nn.functional.avg_pool1d", "corr1d"),
+    ]
+
+
+def test_modules_and_layers_and_tensor_unfold():
+    found = scan(
+        "import scipy.signal\nfrom scipy import ndimage\nimport torch\nfrom torch import nn\n"
+        "layer = nn.Conv2d(1, 1, 3)\nw = torch.tensor([1.0]).unfold(0, 1, 1)\ny = torch.conv1d\n"
+        "import ctypes, subprocess\nimport os\nos.system('ls')\nimport conv_ref.basics as ref\n"
+        "__import__('torch')",
+    )
+    assert [name for _, _, name, _ in found] == [
+        "scipy.signal", "scipy.ndimage", "torch.nn.Conv2d", "<expression>.unfold",
+        "torch.conv1d", "ctypes", "subprocess", "os.system", "conv_ref.basics", "__import__",
+    ]
+    assert [line for _, line, _, _ in found] == [1, 2, 5, 6, 7, 8, 8, 10, 11, 12]
+
+
+def test_stride_tricks_is_forbidden_before_04_only():
+    src = "import numpy as np\nv = np.lib.stride_tricks.sliding_window_view(np.arange(5), 3)"
+    assert scan(src, assignment="02_conv2d") == [
+        (0, 2, "numpy.lib.stride_tricks.sliding_window_view", None)
+    ]
+    assert scan(src, assignment="04_toeplitz") == []
+    assert scan("from numpy.lib.stride_tricks import as_strided", assignment="01_conv1d") == [
+        (0, 1, "numpy.lib.stride_tricks", None)
+    ]
+
+
+def test_patching_numpy_is_a_patch_finding():
+    cells = [SourceCell(3, "import numpy as np\nnp.allclose = lambda *a, **k: True")]
+    (finding,) = scan_cells(cells, "01_conv1d")
+    assert (finding.kind, finding.name, finding.line) == ("patch", "numpy.allclose", 2)
+    assert finding.describe() == (
+        "cell 4, line 2: assigns to `numpy.allclose` (do not replace library functions)"
+    )
+
+
+def test_honest_code_and_own_functions_are_not_flagged():
+    assert scan(
+        "import numpy as np\nfrom autograder import check\n"
+        "from torch.nn.functional import conv1d\n"
+        "def conv1d(x, w):\n    return np.einsum('ck,ck->', x, w)\n",
+        "y = conv1d(np.ones((1, 3)), np.ones((1, 3)))\ncheck('conv1d', conv1d)\n"
+        "def broken(:\n",
+    ) == [(0, 3, "torch.nn.functional.conv1d", None)]  # the import only, not the student's own
+
+
+def test_assignment_number_needs_a_number():
+    assert assignment_number("04_toeplitz") == 4
+    with pytest.raises(ValueError, match=r"assignment_number: assignment 'toeplitz' does not"):
+        assignment_number("toeplitz")
