@@ -7,8 +7,8 @@ autograde` records it. The comparison runs in the same process as the
 student's code, which is fine for a self-check; official grading runs
 elsewhere and trusts nothing from the student's process.
 
-Importing this module costs NumPy and `conv_ref` only: no PyTorch, no
-Matplotlib, no sandbox.
+Importing this module costs NumPy only; calling `check` adds the case
+generators and `conv_ref`: never PyTorch, Matplotlib or the sandbox.
 """
 
 from __future__ import annotations
@@ -20,15 +20,18 @@ import sysconfig
 import time
 import traceback
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from autograder import catalog
-from autograder.cases import PUBLIC_SEED, Case, generate_cases
-from autograder.judge import judge
 from autograder.outcome import CallOutcome
 from autograder.results import CaseResult
 
+if TYPE_CHECKING:
+    from autograder.cases import Case
+
+TEXT_INPUT_LIMIT = 24  # input arrays up to this many entries are printed in full
 _OWN_DIR = str(Path(__file__).resolve().parent)
 _LIBRARY_DIRS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "platlib")})
 
@@ -36,6 +39,10 @@ _LIBRARY_DIRS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "purelib", "
 @functools.cache
 def _public_cases(name: str) -> tuple[Case, ...]:
     # Cached: a notebook re-runs its check cells often and the cases never change.
+    # Imported here, so that `import autograder` (also done by the sandbox worker) does not
+    # load the reference.
+    from autograder.cases import PUBLIC_SEED, generate_cases
+
     return tuple(generate_cases(name, PUBLIC_SEED, public=True))
 
 
@@ -84,7 +91,8 @@ def _values(summary: dict | None) -> str:
 
 def _input_line(name: str, summary: dict) -> str:
     if summary.get("type") == "ndarray":
-        shown = f" = {_values(summary)}" if summary.get("values") is not None else ""
+        small = summary.get("values") is not None and np.prod(summary["shape"]) <= TEXT_INPUT_LIMIT
+        shown = f" = {_values(summary)}" if small else ""
         text = f"array {tuple(summary['shape'])} {summary['dtype']}{shown}"
         return f"{name}: " + text.replace("\n", "\n" + " " * (len(name) + 2))
     if summary.get("type") == "function":
@@ -123,20 +131,18 @@ def render_text(name: str, results: list[CaseResult]) -> str:
 
 
 def render_html(name: str, results: list[CaseResult]) -> str:
-    """The verdict as an HTML table for Jupyter; the failure details in a <pre> block."""
-    text = render_text(name, results)
-    head, _, rest = text.partition("\n")
-    failed = any(not r.passed for r in results)
-    color = "#b00020" if failed else "#1b5e20"
+    """The verdict as HTML for Jupyter: headline, one table row per case, failure in a <pre>."""
+    head, _, detail = render_text(name, results).partition("\n\n")
+    headline = head.splitlines()[0]
+    color = "#1b5e20" if all(r.passed for r in results) else "#b00020"
     rows = "".join(
         f"<tr><td style='color:{'#1b5e20' if r.passed else '#b00020'}'>"
-        f"{'pass' if r.passed else 'fail'}</td><td style='text-align:left'>"
-        f"{html.escape(r.name)}</td></tr>" for r in results)
-    detail = text.split("\n\n", 1)[1] if "\n\n" in text else ""
+        f"{'pass' if r.passed else 'fail'}</td>"
+        f"<td style='text-align:left'>{html.escape(r.name)}</td></tr>" for r in results)
     table = f"<table><tr><th>result</th><th style='text-align:left'>case</th></tr>{rows}</table>"
-    body = table if rest else ""
     pre = f"<pre style='white-space:pre-wrap'>{html.escape(detail)}</pre>" if detail else ""
-    return f"<div><p style='color:{color};font-weight:bold'>{html.escape(head)}</p>{body}{pre}</div>"
+    return (f"<div><p style='color:{color};font-weight:bold'>{html.escape(headline)}</p>"
+            f"{table}{pre}</div>")
 
 
 def _in_kernel() -> bool:
@@ -187,7 +193,10 @@ def check(name: str, fn) -> None:
         raise ValueError(f"check: no graded function named {name!r}; expected one of "
                          f"{', '.join(p.name for p in catalog.PROBLEMS)}")
     if not callable(fn):
-        raise TypeError(f"check: fn expects your function {name}, got {type(fn).__name__} {fn!r:.40}")
+        raise TypeError(
+            f"check: fn expects your function {name}, got {type(fn).__name__} {fn!r:.40}")
+    from autograder.judge import judge
+
     cases = _public_cases(name)
     results = [judge(case, _call(case, fn), 1.0) for case in cases]
     _show(name, results)

@@ -111,7 +111,8 @@ def judge(case: Case, outcome: CallOutcome, points: float) -> CaseResult:
     return result
 
 
-def score_problem(problem: Problem, cases: list[Case], outcomes: list[CallOutcome]) -> ProblemResult:
+def score_problem(problem: Problem, cases: list[Case],
+                  outcomes: list[CallOutcome]) -> ProblemResult:
     """Judge every case of one problem; the points are split evenly over its cases.
 
     Outcomes are matched to cases by case name; a case without an outcome

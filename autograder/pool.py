@@ -309,7 +309,8 @@ class _Worker:
 
     def spawn(self) -> None:
         self.sock, theirs = socket.socketpair()
-        command = [sys.executable, "-m", "autograder.worker", str(theirs.fileno())]
+        # -P: no current directory on sys.path; the grader is found through PYTHONPATH.
+        command = [sys.executable, "-P", "-m", "autograder.worker", str(theirs.fileno())]
         self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             sandbox.bwrap_argv(command) if self.mode == "bwrap" else command,

@@ -186,7 +186,13 @@ def bwrap_argv(command: list[str]) -> list[str]:
             hidden.setdefault(anc, []).append(path)
     for anc, paths in sorted(hidden.items()):
         argv += ["--tmpfs", str(anc)]
+        made: set[Path] = set()
         for p in paths:
+            # bwrap would create the directories leading to p as 0700: make them 0755.
+            for d in reversed(p.parents):
+                if d not in made and anc in d.parents:
+                    argv += ["--perms", "0755", "--dir", str(d)]
+                    made.add(d)
             argv += ["--ro-bind", str(p), str(p)]
     argv += ["--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", SCRATCH,
              "--perms", "0700", "--tmpfs", WORKER_HOME, "--remount-ro", "/tmp",

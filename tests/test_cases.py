@@ -49,7 +49,7 @@ def test_worked_examples_have_the_source_numbers():
     y = example("conv1x1", "blog: weight of shape (3, 2, 1, 1)")
     assert np.array_equal(y[2], [[-9, -18], [-27, -36]])
     assert np.array_equal(y[1], [[10, 20], [30, 40]])
-    # the blog's [2,3,4] with w=[0.5,-1], bias 0.25, stride 2, padding 1: [0*w0 + 2*w1 + b, 3*w0 + 4*w1 + b]
+    # blog: [2,3,4], w=[0.5,-1], b=0.25, stride 2, padding 1: [0*w0 + 2*w1 + b, 3*w0 + 4*w1 + b]
     assert np.array_equal(example("conv1d_single", "blog: kernel size 2, stride 2, padding 1"),
                           [2 * -1.0 + 0.25, 3 * 0.5 - 4 + 0.25])
     assert np.array_equal(example("shift", "x=[1,2,3,4], k=1"), [4, 1, 2, 3])

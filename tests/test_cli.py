@@ -23,10 +23,11 @@ PERFECT_CORR1D = (
 def run_cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "autograder", *map(str, args)],
                           capture_output=True, text=True, cwd=REPO,
-                          env={**os.environ, **(env or {})}, timeout=300)
+                          env={**os.environ, "COLUMNS": "300", **(env or {})}, timeout=300)
 
 
-def test_list_shows_every_assignment_and_its_total(capsys):
+def test_list_shows_every_assignment_and_its_total(capsys, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "200")  # one row per function, no wrapping
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "conv1d(x, weight, bias=None, stride=1, padding=0)  (E)" in out
@@ -47,7 +48,7 @@ def test_bad_arguments_exit_2_without_a_traceback(tmp_path):
 
 def test_no_seed_is_a_grader_error(tmp_path):
     (tmp_path / "alice.ipynb").write_bytes(to_bytes(notebook({"corr1d": PERFECT_CORR1D})))
-    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SEED"}
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SEED"} | {"COLUMNS": "300"}
     result = subprocess.run(
         [sys.executable, "-m", "autograder", "grade", str(tmp_path), "--out", str(tmp_path / "o")],
         capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
@@ -80,7 +81,9 @@ def test_a_graded_batch_exits_0_whatever_the_scores(tmp_path):
     assert rows["alice"]["01_conv1d:corr1d"] == "2"
     assert rows["bob"]["01_conv1d"] == "0"
     assert "not valid JSON" in rows["bob"]["notes"]
-    assert "graded 2 submissions (1 need a look)" in result.stdout
+    # alice's hand-made notebook lacks the release's read-only cells: flagged too.
+    assert rows["alice"]["flags"] == "01_conv1d:tampered_cells"
+    assert "graded 2 submissions (2 need a look)" in result.stdout
 
 
 def test_check_exits_0_only_when_every_public_case_passes(tmp_path):

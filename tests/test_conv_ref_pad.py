@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch.nn.functional as F
 
-from conv_ref import pad, pad2d
+import conv_ref
 from tests.test_conv_ref_naive import assert_matches, t
 
 MODES = ["constant", "reflect", "replicate", "circular"]
@@ -22,18 +22,18 @@ MODES = ["constant", "reflect", "replicate", "circular"]
 ])
 def test_pad_matches_torch(mode, shape, widths):
     x = np.random.default_rng(0).normal(size=shape)
-    assert_matches(pad(x, widths, mode=mode), F.pad(t(x), widths, mode=mode))
+    assert_matches(conv_ref.pad(x, widths, mode=mode), F.pad(t(x), widths, mode=mode))
 
 
 def test_pad_constant_value():
     x = np.arange(6).reshape(2, 3)
-    assert_matches(pad(x, (1, 0, 0, 1), value=-1.5), F.pad(t(x), (1, 0, 0, 1), value=-1.5))
+    assert_matches(conv_ref.pad(x, (1, 0, 0, 1), value=-1.5), F.pad(t(x), (1, 0, 0, 1), value=-1.5))
 
 
 def test_pad_keeps_float32_and_does_not_modify_input():
     x = np.arange(6, dtype=np.float32).reshape(2, 3)
     before = x.copy()
-    y = pad(x, (1, 1), mode="reflect")
+    y = conv_ref.pad(x, (1, 1), mode="reflect")
     assert y.dtype == np.float32
     np.testing.assert_array_equal(x, before)
 
@@ -49,43 +49,43 @@ def test_pad2d_matches_torch(mode, padding, torch_pad, shape):
     # torch's non-constant modes want a batch/channel axis in front of (H, W).
     ref = F.pad(t(x).reshape((-1,) + shape[-2:])[None], torch_pad, mode=torch_mode)
     ref = ref.reshape(shape[:-2] + tuple(ref.shape[-2:]))
-    assert_matches(pad2d(x, padding, mode), ref)
+    assert_matches(conv_ref.pad2d(x, padding, mode), ref)
 
 
 def test_pad2d_worked_example():
     # "mirror" padding of the slides is reflect: the edge is not repeated.
     x = np.arange(1, 5).reshape(2, 2)
-    assert pad2d(x, (0, 1), "reflect").tolist() == [[2, 1, 2, 1], [4, 3, 4, 3]]
-    assert pad2d(x, 1).tolist() == [[0, 0, 0, 0], [0, 1, 2, 0], [0, 3, 4, 0], [0, 0, 0, 0]]
+    assert conv_ref.pad2d(x, (0, 1), "reflect").tolist() == [[2, 1, 2, 1], [4, 3, 4, 3]]
+    assert conv_ref.pad2d(x, 1).tolist() == [[0, 0, 0, 0], [0, 1, 2, 0], [0, 3, 4, 0], [0, 0, 0, 0]]
 
 
 @pytest.mark.parametrize(("call", "error", "message"), [
-    (lambda: pad(np.ones(3), (1,)), ValueError,
+    (lambda: conv_ref.pad(np.ones(3), (1,)), ValueError,
      r"pad: pad expects a tuple of an even number of integers, got \(1,\)"),
-    (lambda: pad(np.ones(3), (1, 1, 1, 1)), ValueError,
+    (lambda: conv_ref.pad(np.ones(3), (1, 1, 1, 1)), ValueError,
      r"pad: pad \(1, 1, 1, 1\) pads 2 axes, expected at most input.ndim=1"),
-    (lambda: pad(np.ones(3), (1, -1)), ValueError, "pad: pad expects integers >= 0"),
-    (lambda: pad(np.ones(3), (1, 1), mode="wrap"), ValueError,
+    (lambda: conv_ref.pad(np.ones(3), (1, -1)), ValueError, "pad: pad expects integers >= 0"),
+    (lambda: conv_ref.pad(np.ones(3), (1, 1), mode="wrap"), ValueError,
      "pad: mode expects one of 'constant', 'reflect', 'replicate', 'circular', got 'wrap'"),
-    (lambda: pad(np.ones(3), (3, 0), mode="reflect"), ValueError,
+    (lambda: conv_ref.pad(np.ones(3), (3, 0), mode="reflect"), ValueError,
      r"pad: reflect padding \(3, 0\) expects each pad < the size 3 of axis 0"),
-    (lambda: pad(np.ones(3), (0, 4), mode="circular"), ValueError,
+    (lambda: conv_ref.pad(np.ones(3), (0, 4), mode="circular"), ValueError,
      r"pad: circular padding \(0, 4\) expects each pad <= the size 3 of axis 0"),
-    (lambda: pad(np.ones((2, 0)), (1, 0), mode="replicate"), ValueError,
+    (lambda: conv_ref.pad(np.ones((2, 0)), (1, 0), mode="replicate"), ValueError,
      "pad: replicate padding expects a non-empty axis 1"),
-    (lambda: pad(np.ones(3), (1, 1), mode="reflect", value=2.0), ValueError,
+    (lambda: conv_ref.pad(np.ones(3), (1, 1), mode="reflect", value=2.0), ValueError,
      "pad: value expects None for mode 'reflect', got 2.0"),
-    (lambda: pad2d(np.ones(3), 1), ValueError,
+    (lambda: conv_ref.pad2d(np.ones(3), 1), ValueError,
      r"pad2d: x expects at least 2 dimensions \(..., H, W\), got shape \(3,\)"),
-    (lambda: pad2d(np.ones((2, 2)), (1, 2, 3)), ValueError,
+    (lambda: conv_ref.pad2d(np.ones((2, 2)), (1, 2, 3)), ValueError,
      r"pad2d: padding expects an int, \(pH, pW\) or \(left, right, top, bottom\), got \(1, 2, 3\)"),
-    (lambda: pad2d(np.ones((2, 2)), 1.5), TypeError,
+    (lambda: conv_ref.pad2d(np.ones((2, 2)), 1.5), TypeError,
      "pad2d: padding expects an integer >= 0, got 1.5"),
-    (lambda: pad2d(np.ones((2, 2)), (1, -1)), ValueError,
+    (lambda: conv_ref.pad2d(np.ones((2, 2)), (1, -1)), ValueError,
      "pad2d: padding expects integers >= 0, got"),
-    (lambda: pad2d(np.ones((2, 2)), 1, mode="constant"), ValueError,
+    (lambda: conv_ref.pad2d(np.ones((2, 2)), 1, mode="constant"), ValueError,
      "pad2d: mode expects one of 'zeros', 'reflect', 'replicate', 'circular', got 'constant'"),
-    (lambda: pad2d(np.ones((2, 2)), 2, mode="reflect"), ValueError,
+    (lambda: conv_ref.pad2d(np.ones((2, 2)), 2, mode="reflect"), ValueError,
      r"pad2d: reflect padding \(2, 2\) expects each pad < the size 2 of axis 0"),
 ])
 def test_pad_errors(call, error, message):

@@ -9,7 +9,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from conv_ref import conv_output_length, same_padding
+import conv_ref
 
 
 @pytest.mark.parametrize(("n", "k", "stride", "padding", "dilation"), [
@@ -20,7 +20,7 @@ from conv_ref import conv_output_length, same_padding
 def test_conv_output_length_matches_torch(n, k, stride, padding, dilation):
     out = F.conv1d(torch.zeros(1, 1, n), torch.zeros(1, 1, k), stride=stride, padding=padding,
                    dilation=dilation)
-    assert conv_output_length(n, k, stride, padding, dilation) == out.shape[-1]
+    assert conv_ref.conv_output_length(n, k, stride, padding, dilation) == out.shape[-1]
 
 
 @pytest.mark.parametrize(("args", "expected"), [
@@ -30,11 +30,11 @@ def test_conv_output_length_matches_torch(n, k, stride, padding, dilation):
     ((56, 3, 2, 1), 28), ((5, 3, 1, 0, 2), 1),
 ])
 def test_conv_output_length_worked_examples(args, expected):
-    assert conv_output_length(*args) == expected
+    assert conv_ref.conv_output_length(*args) == expected
 
 
 def test_conv_output_length_accepts_numpy_integers():
-    out = conv_output_length(np.int64(9), np.int32(3), stride=np.int64(2))
+    out = conv_ref.conv_output_length(np.int64(9), np.int32(3), stride=np.int64(2))
     assert out == 4
     assert type(out) is int
 
@@ -53,13 +53,13 @@ def test_conv_output_length_accepts_numpy_integers():
 ])
 def test_conv_output_length_errors(args, error, message):
     with pytest.raises(error, match=message):
-        conv_output_length(*args)
+        conv_ref.conv_output_length(*args)
 
 
 @pytest.mark.filterwarnings("ignore:Using padding='same'")
 @pytest.mark.parametrize(("k", "dilation"), list(itertools.product([1, 2, 3, 4, 5], [1, 2, 3])))
 def test_same_padding_matches_torch(k, dilation):
-    left, right = same_padding(k, dilation)
+    left, right = conv_ref.same_padding(k, dilation)
     assert left + right == dilation * (k - 1)
     x = torch.arange(7.0).reshape(1, 1, 7)
     w = torch.zeros(1, 1, k)
@@ -71,6 +71,6 @@ def test_same_padding_matches_torch(k, dilation):
 
 def test_same_padding_errors():
     with pytest.raises(ValueError, match="same_padding: k expects an integer >= 1, got 0"):
-        same_padding(0)
+        conv_ref.same_padding(0)
     with pytest.raises(ValueError, match="same_padding: dilation expects an integer >= 1, got 0"):
-        same_padding(3, 0)
+        conv_ref.same_padding(3, 0)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import re
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,7 +21,9 @@ from autograder.cases import mistakes_for
 from autograder.feedback import feedback_path, render_html, render_markdown, write_feedback
 from autograder.feedback.arrays import build_grid, differs_mask, format_pair
 from autograder.feedback.markdown import block, code, grid_text, prose, shade_map, text
+from autograder.grade import grade
 from autograder.results import CaseResult, ProblemResult, SubmissionResult
+from tests.conftest import REPO
 
 SECRET_SEED = 918273645
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -473,3 +476,40 @@ def test_grid_absent_when_values_are_missing_or_ragged(bad):
         "corr1d": _problem("corr1d", [case])}))
     assert "```text" not in view_md
     assert "2 of 2 entries differ." in view_md
+
+
+# ----------------------------------------------------------------------------- real grading
+
+CLASS = REPO / "examples" / "class" / "submitted"
+REAL = ("flipped_kernel", "calls_torch", "broken_json")
+
+
+@pytest.fixture(scope="session")
+def graded_class(tmp_path_factory) -> tuple[list[SubmissionResult], Path]:
+    """Three notebooks of the example class through the real pipeline, 01_conv1d only."""
+    missing = [s for s in REAL if not (CLASS / s / "01_conv1d").is_dir()]
+    if missing:
+        pytest.skip(f"example class not built (run `autograder demo`): missing {missing}")
+    out = tmp_path_factory.mktemp("graded")
+    notebooks = [CLASS / s / "01_conv1d" / "01_conv1d.ipynb" for s in REAL]
+    results = grade(notebooks, out=out, seed=4242, workers=1)
+    return results, out
+
+
+@pytest.mark.slow
+def test_feedback_on_real_graded_output(graded_class):
+    results, _ = graded_class
+    by = {r.student: r for r in results}
+    md = render_markdown(by["flipped_kernel"])
+    corr1d = md[md.index("## `corr1d`"):]
+    assert "Likely mistake: flipped kernel." in corr1d
+    assert re.search(r"-2\* -2\* +2\*  2\*", corr1d)  # the slides' example, side by side
+    assert corr1d.index("`x`:") < corr1d.index("`h`:")  # in the order of the signature
+    assert corr1d.count("entries differ") == 1  # the engine's sentence, not repeated
+    torch_md = render_markdown(by["calls_torch"])
+    assert re.search(r"cell \d+, line \d+", torch_md) and "torch.nn.functional.conv1d" in torch_md
+    assert "could not be graded" in render_markdown(by["broken_json"])
+    for r in results:
+        assert "4242" not in render_markdown(r)
+        page = _parse(render_html(r))
+        assert all(a.get("src", "data:").startswith("data:") for _, a in page.tags)

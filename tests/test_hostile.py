@@ -9,9 +9,12 @@ privilege drop only) are in test_pool.py.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import tempfile
 import textwrap
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -24,7 +27,8 @@ pytestmark = pytest.mark.skipif(not bwrap_available(),
                                 reason="bubblewrap (bwrap) is not installed or cannot run here")
 
 LIMITS = Limits(cell_seconds=2, call_seconds=1, submission_seconds=60,
-                memory_bytes=512 * 2**20, max_processes=16, output_bytes=2000)
+                memory_bytes=512 * 2**20, max_processes=16, output_bytes=2000,
+                result_bytes=4 * 2**20)
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +94,8 @@ def test_a_growing_list_in_a_call_is_a_memory_crash(pool):
             while True:
                 keep.append(bytearray(10**6))
     """
-    out = pool.run(cells(src), [Call("hog", "grow"), Call("hog", "again")])
+    # Filling 0.5 GiB page by page takes seconds on a loaded machine.
+    out = pool.run(cells(src), [Call("hog", "grow", timeout=30), Call("hog", "again")])
     assert out.crashed == "exceeded the memory limit (0.5 GiB) in hog (case 'grow')"
     assert [c.status for c in out.calls] == ["crashed", "crashed"]
 
@@ -142,10 +147,10 @@ def test_fork_bomb_is_bounded_and_cleaned_up(pool):
                 time.sleep(600)
             os._exit(0)
     """
-    out = pool.run(cells(bomb, survivor, "def f():\n    return 'alive'"), [Call("f", "a")])
-    assert out.cells[0].status == "error"
-    assert "BlockingIOError: [Errno 11] Resource temporarily unavailable" in out.cells[0].error
-    assert out.cells[1].status == "ok"
+    out = pool.run(cells(survivor, bomb, "def f():\n    return 'alive'"), [Call("f", "a")])
+    assert out.cells[0].status == "ok"
+    assert out.cells[1].status == "error"
+    assert "BlockingIOError: [Errno 11] Resource temporarily unavailable" in out.cells[1].error
     assert (out.calls[0].status, out.calls[0].value) == ("ok", "alive")
     uid = int(out.stdout.split()[1])
     assert uid != 0
@@ -182,8 +187,14 @@ def test_a_fake_result_frame_on_stdout_is_just_output(pool):
 WRITE_RESULT_FD = """
     import os, stat
     def result_fds():
-        return [int(fd) for fd in os.listdir("/proc/self/fd") if int(fd) > 2
-                and stat.S_ISFIFO(os.fstat(int(fd)).st_mode)]
+        fds = []
+        for fd in map(int, os.listdir("/proc/self/fd")):
+            try:
+                if fd > 2 and stat.S_ISFIFO(os.fstat(fd).st_mode):
+                    fds.append(fd)
+            except OSError:  # the descriptor listdir used, closed by now
+                pass
+        return fds
 """
 
 
@@ -234,7 +245,8 @@ def test_a_forged_result_with_a_10_gb_header_is_invalid_output(pool):
     ("return [np.zeros(2), lambda x: x]", "invalid_output",
      "the return value[1] is a builtins.function; expected plain data "
      "(ndarray, number, str, bool, None, list, tuple or dict)"),
-    ("return np.zeros(10**6)", "invalid_output", "limit"),
+    ("return np.zeros(10**6)", "invalid_output",
+     "the return value is an array of 7.6 MiB; the limit for all values together is 3.0 MiB"),
 ])
 def test_values_that_are_not_plain_data(pool, body, status, message):
     out = pool.run(cells(f"import numpy as np\ndef f():\n    {body}"), [Call("f", "a")])
@@ -276,12 +288,20 @@ def test_network_is_unreachable(pool):
     assert out.calls[0].value == "ConnectionRefusedError"
 
 
-def test_writing_outside_the_scratch_directory_fails(pool, tmp_path, repo):
-    canary = tmp_path / "canary.txt"
+@pytest.fixture
+def outside_tmp():
+    """A world-writable directory outside /tmp (the sandbox has a /tmp of its own)."""
+    path = Path(tempfile.mkdtemp(dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path)
+
+
+def test_writing_outside_the_scratch_directory_fails(pool, outside_tmp, repo):
+    canary = outside_tmp / "canary.txt"
     canary.write_text("original")
-    os.chmod(tmp_path, 0o777)  # even a world-writable directory is read-only in the sandbox
-    os.chmod(canary, 0o666)
-    src = f"""
+    canary.chmod(0o666)  # even a file everybody may write is read-only in the sandbox
+    src = """
         def f(path):
             try:
                 with open(path, "w") as fh:
@@ -317,7 +337,8 @@ def test_state_does_not_leak_to_the_next_submission(pool):
         import numpy as np
         def f():
             return (float(np.sum([1.0, 2.0])), hasattr(builtins, "LEAKED"),
-                    "LEAKED" in os.environ, sorted(os.listdir(".")), os.getcwd() == os.environ["HOME"])
+                    "LEAKED" in os.environ, sorted(os.listdir(".")),
+                    os.getcwd() == os.environ["HOME"])
     """
     out = pool.run(cells(first), [Call("f", "a")])
     assert out.calls[0].value == ["left.txt", "locked"]

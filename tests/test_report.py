@@ -8,6 +8,8 @@ import re
 from pathlib import Path
 from urllib.parse import unquote
 
+import pytest
+
 from autograder.feedback import write_feedback
 from autograder.report import render_summary, submission_flags, write_summary
 from autograder.results import SubmissionResult
@@ -17,6 +19,7 @@ from tests.test_feedback import (
     _parse,
     _problem,
     flipped_kernel_case,
+    graded_class,  # noqa: F401  (a fixture)
     sample_results,
 )
 
@@ -105,3 +108,16 @@ def test_summary_escapes_student_names():
 
 def test_summary_of_nothing():
     assert "No submissions were graded." in render_summary([])
+
+
+@pytest.mark.slow
+def test_summary_on_real_graded_output(graded_class):  # noqa: F811  (the fixture)
+    results, out = graded_class
+    write_feedback(results, out)
+    page = write_summary(results, out).read_text()
+    rows = _rows(_section(page, 'id="a-01_conv1d"', "</section>"))
+    assert any(r.startswith("corr1d 1 of 3 (33%)") and "flipped kernel: 1" in r for r in rows)
+    flagged = _rows(_section(page, "<h2>Flagged submissions</h2>", "<h2>Slowest"))
+    assert [r.split()[0] for r in flagged[1:]] == ["broken_json", "calls_torch"]
+    for href in [a["href"] for t, a in _parse(page).tags if t == "a"]:
+        assert (out / unquote(href)).is_file()

@@ -85,7 +85,9 @@ class Case:
         the case for the next call.
         """
         def build(value):
-            return build_function(value) if isinstance(value, FunctionSpec) else copy.deepcopy(value)
+            if isinstance(value, FunctionSpec):
+                return build_function(value)
+            return copy.deepcopy(value)
 
         return tuple(build(a) for a in self.args), {k: build(v) for k, v in self.kwargs.items()}
 
@@ -162,7 +164,8 @@ class CaseSet:
         if self.official:
             self._add(name, args, kwargs or {}, public=False, **options)
 
-    def error(self, name: str, args: tuple, kwargs: dict | None = None, public: bool = False) -> None:
+    def error(self, name: str, args: tuple, kwargs: dict | None = None,
+              public: bool = False) -> None:
         """Bad arguments: the function must raise ValueError.
 
         ``public=True`` also shows it in `check()`, so students meet the

@@ -11,7 +11,8 @@ import numpy as np
 
 from autograder.cases._core import Case, Mistake, bound, rerun
 
-FLIP_TITLE = "Your output equals the textbook (signal-processing) convolution, which flips the kernel."
+FLIP_TITLE = ("Your output equals the textbook (signal-processing) convolution, which flips "
+              "the kernel.")
 FLIP_HINT = ("Deep-learning convolution is cross-correlation and does not flip the kernel: "
              "y[i] = sum_j h[j] * x[i*stride + j].")
 

@@ -206,7 +206,7 @@ IM2COL_CONV_MISTAKES = [
             "first.", _weight_order),
 ]
 
-# ----------------------------------------------------------------------------- doubly block Toeplitz
+# ----------------------------------------------------------------------------- 2D Toeplitz
 
 
 def doubly_block_toeplitz(cs: CaseSet, rng) -> None:

@@ -1,0 +1,111 @@
+"""judge() on every kind of outcome, and score_problem()."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from autograder.cases import PUBLIC_SEED, generate_cases
+from autograder.catalog import problem
+from autograder.judge import judge, score_problem
+from autograder.outcome import CallOutcome
+
+
+@pytest.fixture(scope="module")
+def conv1d_cases():
+    return generate_cases("conv1d", PUBLIC_SEED, public=True)
+
+
+def outcome(case, status, **kw):
+    return CallOutcome(case.problem, case.name, status, **kw)
+
+
+def test_right_answer_gets_the_points(conv1d_cases):
+    case = conv1d_cases[0]
+    result = judge(case, outcome(case, "ok", value=case.expected.copy(), seconds=0.01), 2.5)
+    assert (result.passed, result.score, result.max_score, result.status) == (True, 2.5, 2.5, "ok")
+    assert result.message == "" and result.public and result.seconds == 0.01
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_wrong_answer_is_diagnosed(conv1d_cases):
+    case = conv1d_cases[0]  # slides: [[1,2,3,4]] with [1,0,-1] -> [[-2,-2]]
+    result = judge(case, outcome(case, "ok", value=np.array([[2.0, 2.0]])), 1.0)
+    assert not result.passed and result.score == 0.0
+    assert result.diagnosis == "flipped_kernel"
+    assert "does not flip the kernel" in result.hint
+    d = result.details
+    assert d["stage"] == "values"
+    assert d["inputs"]["x"]["values"] == [[1.0, 2.0, 3.0, 4.0]]
+    assert d["expected"]["values"] == [[-2.0, -2.0]] and d["received"]["values"] == [[2.0, 2.0]]
+    assert d["mismatch"]["count"] == 2
+    json.dumps(result.to_dict(), allow_nan=False)
+
+
+def test_shape_failures_are_diagnosed_too(conv1d_cases):
+    case = conv1d_cases[0]
+    result = judge(case, outcome(case, "ok", value=np.array([[-2.0]])), 1.0)
+    assert result.details["stage"] == "shape" and result.diagnosis == "missing_plus_one"
+
+
+def test_exceptions(conv1d_cases):
+    case = conv1d_cases[0]
+    result = judge(case, outcome(case, "raised", exc_type="IndexError", message="index 5",
+                                 traceback="File 'cell', line 3"), 1.0)
+    assert not result.passed and result.status == "raised"
+    assert result.details["stage"] == "exception"
+    assert "IndexError: index 5" in result.message
+    assert result.details["exception"]["traceback"] == "File 'cell', line 3"
+
+
+def test_error_cases_need_a_value_error(conv1d_cases):
+    case = next(c for c in conv1d_cases if c.kind == "raises")
+    ok = judge(case, outcome(case, "raised", exc_type="ValueError", message="conv1d: ..."), 1.0)
+    assert ok.passed and ok.score == 1.0
+    other = judge(case, outcome(case, "raised", exc_type="IndexError", message="oops"), 1.0)
+    assert not other.passed and "expected ValueError, got IndexError" in other.message
+    silent = judge(case, outcome(case, "ok", value=np.zeros(3)), 1.0)
+    assert not silent.passed and silent.details["stage"] == "status"
+    assert "raise ValueError" in silent.message
+
+
+@pytest.mark.parametrize(("status", "words"), [
+    ("not_implemented", "not implemented yet"),
+    ("missing", "not defined in the notebook"),
+    ("timeout", "took longer than"),
+    ("crashed", "died"),
+    ("forbidden", "torch.nn.functional.conv1d"),
+    ("invalid_output", "not plain array data"),
+])
+def test_statuses_score_zero_with_a_reason(conv1d_cases, status, words):
+    case = conv1d_cases[0]
+    result = judge(case, outcome(case, status, forbidden_call="torch.nn.functional.conv1d"), 1.0)
+    assert (result.passed, result.score, result.status) == (False, 0.0, status)
+    assert words in result.message
+    assert result.details["stage"] == "status"
+
+
+def test_accuracy_cases():
+    case = generate_cases("train_digits", PUBLIC_SEED, public=True)[0]
+    assert case.timeout == 90.0 and case.kind == "accuracy"
+    good = judge(case, outcome(case, "ok", value=case.expected.copy()), 2.0)
+    assert good.passed and good.score == 2.0
+    bad = judge(case, outcome(case, "ok", value=np.zeros_like(case.expected)), 2.0)
+    assert not bad.passed and "below the 0.95 needed" in bad.message
+
+
+def test_score_problem_splits_points_and_flags(conv1d_cases):
+    prob = problem("conv1d")
+    outcomes = [outcome(c, "ok", value=c.expected) if c.kind != "raises"
+                else outcome(c, "raised", exc_type="ValueError") for c in conv1d_cases]
+    full = score_problem(prob, conv1d_cases, outcomes)
+    assert full.score == prob.points and full.passed and full.flags == []
+    outcomes[1] = outcome(conv1d_cases[1], "forbidden", forbidden_call="np.convolve")
+    partial = score_problem(prob, conv1d_cases, outcomes[:-1])  # the last outcome never came
+    share = prob.points / len(conv1d_cases)
+    assert partial.score == pytest.approx(prob.points - 2 * share)
+    assert partial.flags == ["crashed", "forbidden_call"]
+    assert partial.cases[-1].status == "crashed"
+    assert [c.name for c in partial.cases] == [c.name for c in conv1d_cases]

@@ -1,0 +1,266 @@
+"""WorkerPool: what comes back for ordinary submissions, tripwires, the fallback without bwrap."""
+
+from __future__ import annotations
+
+import os
+import socket
+import textwrap
+
+import numpy as np
+import pytest
+import torch
+
+from autograder.outcome import Call, FunctionSpec
+from autograder.pool import Cell, RunOutcome, WorkerPool
+from autograder.sandbox import Limits, bwrap_available
+from autograder.wire import WireError
+
+LIMITS = Limits(cell_seconds=5, call_seconds=5, submission_seconds=60,
+                memory_bytes=512 * 2**20, max_processes=16, output_bytes=300)
+needs_bwrap = pytest.mark.skipif(not bwrap_available(),
+                                 reason="bubblewrap (bwrap) is not installed or cannot run here")
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the privilege drop needs root")
+
+
+@pytest.fixture(scope="module")
+def pool():
+    if not bwrap_available():
+        pytest.skip("bubblewrap (bwrap) is not installed or cannot run here")
+    with WorkerPool(1, sandbox="bwrap", limits=LIMITS) as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def bare_pool():
+    """Two workers without bubblewrap: limits and privilege drop only."""
+    with WorkerPool(2, sandbox="none", limits=LIMITS) as p:
+        yield p
+
+
+def cells(*sources: str) -> list[Cell]:
+    return [Cell(i + 1, textwrap.dedent(s)) for i, s in enumerate(sources)]
+
+
+SOLUTION = """
+    import numpy as np
+
+    def corr1d(x, h):
+        n = len(x) - len(h) + 1
+        return np.array([np.dot(x[i:i + len(h)], h) for i in range(n)])
+
+    def conv1d(x):
+        return helper(x)
+
+    def helper(x):
+        return np.reshape(x, (-1, 7))
+
+    def stub(x):
+        raise NotImplementedError
+
+    not_a_function = 3
+"""
+
+
+def test_values_and_statuses_come_back(pool):
+    x, h = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 0.0, -1.0])
+    out = pool.run(cells(SOLUTION), [
+        Call("corr1d", "worked example", (x, h)),
+        Call("conv1d", "bad reshape", (np.arange(3),)),
+        Call("stub", "stub", (1,)),
+        Call("absent", "missing", ()),
+        Call("not_a_function", "not callable", ()),
+    ])
+    assert isinstance(out, RunOutcome) and out.crashed == out.timed_out == ""
+    ok, raised, stub, missing, not_callable = out.calls
+    assert ok.status == "ok" and ok.problem == "corr1d" and ok.case == "worked example"
+    np.testing.assert_array_equal(ok.value, [-2.0, -2.0])
+    assert (raised.status, raised.exc_type) == ("raised", "ValueError")
+    assert raised.message == "cannot reshape array of size 3 into shape (7)"
+    # Only the student's frames: not numpy's, not the worker's.
+    assert raised.traceback.count('File "<cell 1>"') == 2
+    assert "numpy" not in raised.traceback and "autograder" not in raised.traceback
+    assert "return np.reshape(x, (-1, 7))" in raised.traceback
+    assert (stub.status, stub.exc_type) == ("not_implemented", "NotImplementedError")
+    assert (missing.status, missing.message) == ("missing", "absent is not defined")
+    assert (not_callable.status, not_callable.message) == \
+        ("missing", "not_a_function is a int, not a function")
+
+
+def test_a_failing_cell_is_recorded_and_the_run_goes_on(pool):
+    out = pool.run(cells("x = 1", "undefined_name", "def f():\n    return x + 1"),
+                   [Call("f", "a")])
+    assert [(c.index, c.status) for c in out.cells] == [(1, "ok"), (2, "error"), (3, "ok")]
+    assert out.cells[1].error.endswith("NameError: name 'undefined_name' is not defined\n")
+    assert 'File "<cell 2>", line 1' in out.cells[1].error
+    assert out.calls[0].value == 2
+
+
+def test_returned_types_survive(pool):
+    src = """
+        import numpy as np
+        def f():
+            return (np.float32(1.5), 3, 2.5, [np.eye(2, dtype=np.int8)], {"k": 1j}, None)
+    """
+    value = pool.run(cells(src), [Call("f", "a")]).calls[0].value
+    assert type(value[0]) is np.float32 and value[1:3] == (3, 2.5)
+    assert value[3][0].dtype == np.int8 and value[4] == {"k": 1j} and value[5] is None
+
+
+def test_function_arguments_are_rebuilt_inside(pool):
+    src = """
+        def gap(f, x):
+            return f(x)
+    """
+    x = np.array([-1.0, 2.0, -3.0])
+    spec = FunctionSpec("weighted_square_sum", {"a": np.array([1.0, 2.0, 3.0])})
+    out = pool.run(cells(src), [Call("gap", "relu", (FunctionSpec("relu"), x)),
+                                Call("gap", "sum", (spec,), {"x": x})])
+    np.testing.assert_array_equal(out.calls[0].value, [0.0, 2.0, 0.0])
+    assert out.calls[1].value == 1.0 + 8.0 + 27.0
+
+
+@pytest.mark.parametrize("body, name", [
+    ("return np.convolve(x, x)", "numpy.convolve"),
+    ("from numpy import correlate\n    return correlate(x, x)", "numpy.correlate"),
+    ("return F.conv1d(torch.tensor(x)[None, None], torch.ones(1, 1, 2))",
+     "torch.nn.functional.conv1d"),
+    ("return torch.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2))",
+     "torch.nn.functional.conv2d"),
+    ("return torch.nn.Conv1d(1, 1, 2)(torch.ones(1, 1, 4))", "torch.nn.Conv1d.forward"),
+    ("return F.max_pool1d(torch.ones(1, 1, 4), 2)", "torch.nn.functional.max_pool1d"),
+    ("return F.pad(torch.ones(2), (1, 1))", "torch.nn.functional.pad"),
+    ("import scipy.signal\n    return scipy.signal.convolve2d(x[None], x[None])",
+     "scipy.signal.convolve2d"),
+    ("from scipy.ndimage import correlate1d\n    return correlate1d(x, x)",
+     "scipy.ndimage.correlate1d"),
+    ("import conv_ref\n    return conv_ref.corr1d(x, x)", "conv_ref.basics.corr1d"),
+    ("try:\n        return np.convolve(x, x)\n    except BaseException:\n        return x",
+     "numpy.convolve"),
+])
+def test_forbidden_calls_trip(pool, body, name):
+    src = f"import numpy as np\nimport torch\nimport torch.nn.functional as F\n" \
+          f"def f(x):\n    {body}"
+    out = pool.run(cells(src), [Call("f", "a", (np.arange(4.0),))])
+    call = out.calls[0]
+    assert (call.status, call.forbidden_call) == ("forbidden", name)
+    assert call.message == f"called {name}, which graded code may not use"
+    assert call.value is None
+
+
+def test_allowed_library_functions_do_not_trip(pool):
+    src = """
+        import numpy as np
+        import torch
+        from numpy.lib.stride_tricks import sliding_window_view
+        def f(x):
+            windows = sliding_window_view(np.pad(x, 1), 3)
+            return windows.sum(axis=1), torch.relu(torch.tensor(x)).numpy()
+    """
+    out = pool.run(cells(src), [Call("f", "a", (np.array([1.0, -2.0, 3.0]),))])
+    assert out.calls[0].status == "ok"
+    np.testing.assert_array_equal(out.calls[0].value[0], [-1.0, 2.0, 1.0])
+
+
+def test_a_forbidden_call_in_a_cell_marks_the_cell(pool):
+    out = pool.run(cells("import numpy as np\ny = np.convolve([1, 2], [1])"), [])
+    assert out.cells[0].status == "error"
+    assert out.cells[0].error.startswith(
+        "called numpy.convolve, which graded code may not use\nTraceback")
+
+
+def test_output_is_captured_and_truncated(pool):
+    out = pool.run(cells("print('x' * 1000)\nimport sys\nprint('err', file=sys.stderr)"), [])
+    assert out.stdout.startswith("x" * 300)
+    assert out.stdout.endswith("\n[output truncated: 705 more bytes not shown]\n")
+
+
+def test_submit_returns_futures_in_order(bare_pool):
+    src = "import time\ndef f(i):\n    time.sleep(0.1 * (i % 2))\n    return i * i"
+    futures = [bare_pool.submit(cells(src), [Call("f", str(i), (i,))]) for i in range(6)]
+    assert [f.result().calls[0].value for f in futures] == [i * i for i in range(6)]
+
+
+@needs_root
+def test_without_bwrap_the_child_runs_unprivileged(bare_pool, repo):
+    src = """
+        import os, resource
+        def f(path):
+            try:
+                open(path, "a").close()
+                wrote = "written"
+            except OSError as e:
+                wrote = e.strerror
+            try:
+                os.setuid(0)
+                regained = True
+            except OSError:
+                regained = False
+            return os.getuid(), wrote, regained, resource.getrlimit(resource.RLIMIT_NPROC)[0]
+    """
+    out = bare_pool.run(cells(src), [Call("f", "a", (str(repo / "README.md"),))])
+    uid, wrote, regained, nproc = out.calls[0].value
+    assert uid >= 2**20 and wrote == "Permission denied" and regained is False
+    assert nproc == LIMITS.max_processes
+
+
+@needs_root
+def test_without_bwrap_fork_bombs_memory_and_network_are_still_bounded(bare_pool):
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen()
+        src = f"""
+            import os, socket
+            import numpy as np
+            def bomb():
+                while True:
+                    os.fork()
+            def net():
+                try:
+                    socket.create_connection(("127.0.0.1", {server.getsockname()[1]}), 0.5)
+                except OSError as e:
+                    return type(e).__name__
+                return "connected"
+            def hog():
+                return np.ones(2 * LIMIT // 8)
+            LIMIT = {LIMITS.memory_bytes}
+        """
+        out = bare_pool.run(cells(src), [Call("bomb", "a"), Call("net", "b"), Call("hog", "c")])
+    bomb, net, hog = out.calls
+    assert (bomb.status, bomb.exc_type) == ("raised", "BlockingIOError")
+    assert (net.status, net.value) == ("ok", "OSError")  # no route at all: an empty namespace
+    assert hog.status == "crashed"
+    assert out.crashed == "exceeded the memory limit (0.5 GiB) in hog (case 'c')"
+
+
+def test_a_custom_forbidden_list_replaces_the_default():
+    with WorkerPool(1, sandbox="none", limits=LIMITS, forbidden=("numpy.fft.*",)) as p:
+        src = "import numpy as np\ndef f(x):\n    return np.convolve(x, x), np.fft.fft(x)"
+        out = p.run(cells(src), [Call("f", "a", (np.ones(2),))])
+    assert (out.calls[0].status, out.calls[0].forbidden_call) == ("forbidden", "numpy.fft.fft")
+
+
+def test_argument_errors(bare_pool):
+    with pytest.raises(ValueError, match="WorkerPool: workers expects a positive int, got 0"):
+        WorkerPool(0)
+    with pytest.raises(TypeError, match="WorkerPool: limits expects a Limits, got dict"):
+        WorkerPool(1, limits={})
+    with pytest.raises(TypeError, match="forbidden expects a sequence of patterns"):
+        WorkerPool(1, forbidden="numpy.convolve")
+    with pytest.raises(ValueError, match="resolve_sandbox: mode expects 'auto', 'bwrap' or"):
+        WorkerPool(1, sandbox="docker")
+    with pytest.raises(TypeError, match=r"cells expects Cell\(index, source\), got 'x = 1'"):
+        bare_pool.submit(["x = 1"], [])
+    with pytest.raises(TypeError, match="calls expects Call objects, got"):
+        bare_pool.submit([], [("f", "a")])
+    with pytest.raises(WireError, match=r"the torch.Tensor; expected plain data|torch.Tensor"):
+        bare_pool.submit([], [Call("f", "a", (torch.ones(2),))])
+    with pytest.raises(ValueError, match="build_function: unknown function kind 'nope'"):
+        bare_pool.submit([], [Call("f", "a", (FunctionSpec("nope"),))])
+
+
+def test_a_closed_pool_refuses_work():
+    p = WorkerPool(1, sandbox="none", limits=LIMITS)
+    p.close()
+    with pytest.raises(RuntimeError, match="WorkerPool.submit: the pool is closed"):
+        p.submit([], [])
+    p.close()  # closing twice is harmless
