@@ -35,6 +35,8 @@ EXIT_INTERRUPTED = 130
 # official grading and must give the same numbers on every machine.
 DEMO_SEED = 2024
 DEMO_OUT = Path("out") / "demo"
+# The class has an infinite loop: a shorter limit per submission keeps the demo brisk.
+DEMO_TIMEOUT = 30.0
 
 log = logging.getLogger("autograder")
 
@@ -183,7 +185,7 @@ def _cmd_demo(args, out: Console, err: Console) -> int:
     submitted = _example_class().build_class()
     out.print(f"example class: {submitted}")
     results = _grade_with_progress(err, paths=[submitted], out=args.out, workers=args.workers,
-                                   seed=DEMO_SEED)
+                                   seed=DEMO_SEED, timeout=DEMO_TIMEOUT)
     out.print(gradebook_table(results))
     _print_outputs(out, results, args.out)
     return 0

@@ -4,8 +4,8 @@ A pattern is a dotted name whose parts may be shell globs:
 ``"torch.nn.functional.conv*"``, ``"torch.nn.Conv*.forward"``, ``"conv_ref.*"``.
 The warm worker resolves the patterns once (`plan`), including every other
 module attribute that refers to the same function (``np.convolve`` is also
-``numpy._core.numeric.convolve``); the forked child installs the tripwires
-with a few ``setattr`` calls (`Plan.install`). A tripwire records the dotted
+``numpy._core.numeric.convolve``), and installs the tripwires (`Plan.install`)
+before it forks any child. A tripwire records the dotted
 name in `TRIPPED` and raises `ForbiddenCall`; the record survives a student's
 ``except``.
 """
@@ -126,7 +126,7 @@ class Plan:
         return sorted({fn.forbidden_name for _, _, fn in self.sites})
 
     def install(self) -> None:
-        """Replace every forbidden function; only ever done in a process that will die."""
+        """Replace every forbidden function, for good, in this process."""
         for owner, attr, fn in self.sites:
             try:
                 setattr(owner, attr, fn)

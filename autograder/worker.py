@@ -198,7 +198,7 @@ class _Runner:
         self.send(meta, value if meta["status"] == "ok" else b"")
 
 
-def _child(cfg: dict, job: dict, res_fd: int, out_fd: int, plan: tripwires.Plan) -> None:
+def _child(cfg: dict, job: dict, res_fd: int, out_fd: int) -> None:
     """Confine this freshly forked process, then run the submission. Never returns."""
     os.setsid()  # its own process group, so a timeout can kill all of it at once
     sandbox.die_with_parent()
@@ -227,22 +227,20 @@ def _child(cfg: dict, job: dict, res_fd: int, out_fd: int, plan: tripwires.Plan)
     signal.signal(signal.SIGALRM, runner.on_alarm)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os._exit = runner.patched_exit
-    plan.install()
     runner.run(job["cells"], job["calls"])
     sys.stdout.flush()
     sys.stderr.flush()
     _exit(0)
 
 
-def _run_job(sock: socket.socket, cfg: dict, job: dict, fds: list[int],
-             plan: tripwires.Plan) -> None:
+def _run_job(sock: socket.socket, cfg: dict, job: dict, fds: list[int]) -> None:
     res_fd, out_fd = fds
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         try:
-            _child(cfg, job, res_fd, out_fd, plan)
+            _child(cfg, job, res_fd, out_fd)
         except BaseException:
             traceback.print_exc()
         finally:
@@ -297,7 +295,9 @@ def serve(sock: socket.socket) -> None:
     if msg is None:
         return
     cfg = msg[0]
-    plan = tripwires.plan(cfg["forbidden"])
+    # Installed here once rather than in every child: the worker itself never calls them,
+    # and each child would otherwise copy the pages of every module it patches.
+    tripwires.plan(cfg["forbidden"]).install()
     sandbox.set_subreaper()
     sandbox.set_undumpable()
     cfg["scratch"] = _prepare_scratch(cfg)
@@ -305,11 +305,11 @@ def serve(sock: socket.socket) -> None:
 
     gc.collect()
     gc.freeze()  # keep the warm heap out of the children's collections: fewer copied pages
-    wire.send_message(sock, {"op": "ready", "forbidden": plan.names})
+    wire.send_message(sock, {"op": "ready"})
     try:
         while (msg := wire.recv_message(sock, allow_functions=True)) is not None:
             if msg[0].get("op") == "run":
-                _run_job(sock, cfg, msg[0], msg[1], plan)
+                _run_job(sock, cfg, msg[0], msg[1])
             else:
                 for fd in msg[1]:  # a late "kill" for a child that had already ended
                     os.close(fd)

@@ -272,7 +272,7 @@ def multichannel_1d(x, weight, steps) -> Figure:
     l_out = x.shape[1] - k + 1
     cols = min(2, len(steps))
     rows = -(-len(steps) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(10 if cols == 2 else 6, 0.5 * (c_in + 3) * rows))
+    fig, axes = plt.subplots(rows, cols, figsize=(10 if cols == 2 else 6, 0.4 * (c_in + 3) * rows))
     axes = np.atleast_1d(axes).ravel()
     for ax in axes[len(steps):]:
         ax.axis("off")

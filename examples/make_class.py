@@ -112,7 +112,7 @@ def corr1d(x, h):
 def conv1d(x, weight, bias=None, stride=1, padding=0):
     cache = []
     while True:
-        cache.append(np.ones(10**7))  # 80 MB more each time, never freed
+        cache.append(np.zeros(10**8))  # 800 MB more each time, never freed
 '''}, []),
     "exits": ({}, ["import os\nos._exit(0)"]),
     "patches_allclose": (

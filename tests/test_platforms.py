@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import shutil
 import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -96,7 +98,9 @@ def test_nbgrader_settings_follow_the_course_config(course, tmp_path):
                                      "default_course")
 
 
-def test_nbgrader_scores_read_back_through_the_api(course):
+def test_nbgrader_scores_read_back_through_the_api(course, monkeypatch):
+    # As `.venv/bin/autograder` runs without an activated environment.
+    monkeypatch.setenv("PATH", "/usr/bin:/bin")
     results = sample_results()
     assert write_scores(results, course) == 4 + 3 + 4 + 4  # grade cells of the 4 submissions
     url, course_id = course_settings(course)
@@ -117,7 +121,10 @@ def test_nbgrader_scores_read_back_through_the_api(course):
         assert gb.find_grade("check_corr1d", "01_conv1d", "01_conv1d", "alice").auto_score == 2.0
 
 
-def test_nbgrader_keeps_cells_of_generate_assignment_and_fills_newer_ones(course):
+def test_nbgrader_keeps_cells_of_generate_assignment_and_fills_newer_ones(course, monkeypatch):
+    # nbgrader itself runs `alembic` to create the database made here by hand.
+    monkeypatch.setenv("PATH", os.pathsep.join([str(Path(sys.executable).parent),
+                                                os.environ.get("PATH", "")]))
     url = f"sqlite:///{course / 'other.db'}"
     with Gradebook(url) as gb:
         gb.add_assignment("01_conv1d")

@@ -9,6 +9,11 @@ are), then each student and submission, and each grade cell's ``auto_score``.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from nbgrader.api import Grade, Gradebook, MissingEntry, SubmittedNotebook
@@ -70,7 +75,7 @@ def write_scores(
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    with Gradebook(db_url, course_id=course_id) as gb:
+    with _alembic_on_path(), Gradebook(db_url, course_id=course_id) as gb:
         for assignment in dict.fromkeys(r.assignment for r in results):
             if assignment in catalog.ASSIGNMENTS:
                 _ensure_assignment(gb, assignment)
@@ -79,6 +84,25 @@ def write_scores(
                 written += _write_submission(gb, result)
         gb.db.commit()
     return written
+
+
+@contextmanager
+def _alembic_on_path() -> Iterator[None]:
+    """Let nbgrader find ``alembic`` next to this interpreter while the gradebook opens.
+
+    nbgrader runs the ``alembic`` program to stamp a new database; called from
+    ``.venv/bin/autograder`` without an activated environment, PATH lacks it.
+    """
+    here = Path(sys.executable).parent
+    if shutil.which("alembic") or not (here / "alembic").exists():
+        yield
+        return
+    before = os.environ.get("PATH", "")
+    os.environ["PATH"] = os.pathsep.join([str(here), before])
+    try:
+        yield
+    finally:
+        os.environ["PATH"] = before
 
 
 def _ensure_assignment(gb: Gradebook, assignment: str) -> None:
