@@ -264,3 +264,13 @@ def test_a_closed_pool_refuses_work():
     with pytest.raises(RuntimeError, match="WorkerPool.submit: the pool is closed"):
         p.submit([], [])
     p.close()  # closing twice is harmless
+
+
+def test_the_cpu_limit_ends_the_run():
+    limits = Limits(cpu_seconds=1, call_seconds=60, submission_seconds=60)
+    with WorkerPool(1, sandbox="none", limits=limits) as p:
+        out = p.run(cells("def spin():\n    while True:\n        pass"),
+                    [Call("spin", "a"), Call("spin", "b")])
+    assert out.timed_out == "used more than 1 s of CPU time"
+    assert [c.status for c in out.calls] == ["timeout", "timeout"]
+    assert out.calls[0].message == out.timed_out

@@ -24,7 +24,8 @@ def test_aliased_torch_imports_are_resolved_across_cells():
 def test_from_imports_reassignment_and_getattr():
     found = scan(
         "from torch.nn import functional as G\nfrom numpy import convolve as cv\nH = G\n"
-        "def corr1d(x, h):\n    a = cv(x, h)\n    b = getattr(H, 'conv2d')\n    return H.avg_pool1d(x)",
+        "def corr1d(x, h):\n    a = cv(x, h)\n    b = getattr(H, 'conv2d')\n"
+        "    return H.avg_pool1d(x)",
     )
     assert found == [
         (0, 2, "numpy.convolve", None),  # the import, and each use
