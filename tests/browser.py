@@ -60,12 +60,23 @@ def jupyterlab(root: Path, log: Path):
     """Start JupyterLab on `root` and stop it afterwards."""
     port, token = _free_port(), secrets.token_hex(16)
     bin_dir = Path(sys.executable).parent
-    env = dict(os.environ, PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
-               JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"), MPLBACKEND="module://matplotlib_inline.backend_inline")
+    env = dict(
+        os.environ,
+        PATH=f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        JUPYTER_CONFIG_DIR=str(root / ".jupyter-config"),
+        MPLBACKEND="module://matplotlib_inline.backend_inline",
+    )
     cmd = [
-        str(bin_dir / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-        f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}",
-        "--ServerApp.disable_check_xsrf=False", "--LabApp.news_url=", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        str(bin_dir / "jupyter"),
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ip=127.0.0.1",
+        f"--ServerApp.token={token}",
+        f"--ServerApp.root_dir={root}",
+        "--ServerApp.disable_check_xsrf=False",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
         "--allow-root",
     ]
     with open(log, "w") as out:

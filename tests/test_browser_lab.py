@@ -38,20 +38,20 @@ NO_RUNNING_CELL = (
 )
 KERNEL_IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 
-CORRECT_CORR1D = '''\
+CORRECT_CORR1D = """\
 def corr1d(x, h):
     x = np.asarray(x, dtype=float)
     h = np.asarray(h, dtype=float)
     n = len(x) - len(h) + 1
     return np.array([np.dot(x[i:i + len(h)], h) for i in range(n)])
-'''
-FLIPPED_CORR1D = '''\
+"""
+FLIPPED_CORR1D = """\
 def corr1d(x, h):
     x = np.asarray(x, dtype=float)
     h = np.asarray(h, dtype=float)[::-1]
     n = len(x) - len(h) + 1
     return np.array([np.dot(x[i:i + len(h)], h) for i in range(n)])
-'''
+"""
 
 
 def _lab_settings(root: Path) -> None:
@@ -60,7 +60,8 @@ def _lab_settings(root: Path) -> None:
     settings = {
         "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
         "apputils-extension/notification.jupyterlab-settings": {
-            "fetchNews": "false", "checkForUpdates": False,
+            "fetchNews": "false",
+            "checkForUpdates": False,
         },
     }
     for rel, value in settings.items():
@@ -146,13 +147,17 @@ def test_release_notebook_runs_in_jupyterlab(page, lab, assignment):
     n_cells = page.locator(".jp-Notebook .jp-Cell").count()
     assert n_cells > 10, "the notebook did not render its cells"
     for i in range(n_cells):
-        if "jp-CodeCell" in (page.locator(".jp-Notebook .jp-Cell").nth(i).get_attribute("class") or ""):
+        if "jp-CodeCell" in (
+            page.locator(".jp-Notebook .jp-Cell").nth(i).get_attribute("class") or ""
+        ):
             _run_cell(page, i)
     page.screenshot(path=str(ARTIFACTS / f"{assignment}.png"), full_page=True)
 
     errors = _errors(page)
     assert errors, "an untouched release notebook should show the unanswered exercises"
-    unexpected = [e for e in errors if "NotImplementedError" not in e and "not implemented" not in e]
+    unexpected = [
+        e for e in errors if "NotImplementedError" not in e and "not implemented" not in e
+    ]
     assert not unexpected, "errors other than unanswered exercises:\n" + "\n---\n".join(
         e[:800] for e in unexpected
     )
@@ -220,6 +225,6 @@ def test_nbgrader_validate_button(page, lab):
 
     text = _validate(page, lab, "solved/01_conv1d.ipynb")
     page.screenshot(path=str(ARTIFACTS / "validate_solved.png"))
-    assert "passes all the tests" in text.lower() or "success" in text.lower(), (
-        textwrap.shorten(text, 500)
+    assert "passes all the tests" in text.lower() or "success" in text.lower(), textwrap.shorten(
+        text, 500
     )
