@@ -312,6 +312,9 @@ class _Worker:
         # -P: no current directory on sys.path; the grader is found through PYTHONPATH.
         command = [sys.executable, "-P", "-m", "autograder.worker", str(theirs.fileno())]
         self.log = tempfile.TemporaryFile()
+        # bwrap --die-with-parent follows the spawning thread, so a pool must be created in
+        # a thread that outlives it (normally the main one); replacements are spawned by
+        # the dispatcher thread that serves the worker.
         self.proc = subprocess.Popen(
             sandbox.bwrap_argv(command) if self.mode == "bwrap" else command,
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,

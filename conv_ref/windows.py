@@ -116,12 +116,27 @@ def gather_windows(x, kernel_size, stride, padding, dilation):
     padded = any(lo or hi for lo, hi in padding)
     # Zeros only where padding can be read; otherwise every entry is overwritten below.
     cols = (np.zeros if padded else np.empty)(lead + tuple(kernel_size) + out, dtype=x.dtype)
+    _gather_into(cols, x, stride, padding, dilation)
+    return cols
+
+
+def _gather_into(cols, x, stride, padding, dilation):
+    """Fill the input entries of `gather_windows`'s result into `cols`, leaving the padding alone.
+
+    The body of `gather_windows`, for a buffer the caller reuses: `conv2d`
+    zeroes its buffer once and refills it for every chunk of images, since the
+    zero-padding entries are the same each time. `cols` may be any strided view
+    of shape ``(..., k_1, ..., k_d, out_1, ..., out_d)``.
+    """
+    nd = len(stride)
+    kernel_size, out = cols.shape[cols.ndim - 2 * nd: cols.ndim - nd], cols.shape[cols.ndim - nd:]
+    spatial = x.shape[x.ndim - nd:]
+    # One slice copy per tap: each moves a (strided) block of every output position at once.
     for tap in itertools.product(*(range(k) for k in kernel_size)):
         hit = _tap_slices(tap, spatial, out, stride, padding, dilation)
         if hit is not None:
             src, dst = hit
             cols[(..., *tap, *dst)] = x[(..., *src)]
-    return cols
 
 
 def scatter_windows(cols, spatial, stride, padding, dilation):

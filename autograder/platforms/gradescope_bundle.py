@@ -129,7 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         path = build_bundle(args.out, seed=args.seed)
     except (ValueError, OSError) as exc:
-        print(f"gradescope_bundle: error: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     print(f"wrote {path}: upload it as the assignment's autograder on Gradescope")
     return 0

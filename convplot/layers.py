@@ -1,0 +1,338 @@
+"""Drawings for notebooks 06-07: layer variants, receptive fields, and training a small CNN.
+
+Numbered grids reuse `convplot.grids` (same colours, same cell style), so a value
+can be followed from one picture to the next. Each public function returns the
+Figure; the notebook calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+
+from convplot.grids import (
+    HIGHLIGHT,
+    INPUT,
+    KERNEL,
+    OUTPUT,
+    PADDING,
+    _figsize,
+    _finish,
+    draw_array,
+    fmt,
+)
+
+# Distinct, light fills for pooling windows: a window and its output cell share one.
+WINDOW_COLOURS = ("#f4cccc", "#d9ead3", "#cfe2f3", "#fff2cc", "#d9d2e9", "#fce5cd",
+                  "#d0e0e3", "#ead1dc", "#c9daf8")
+DIVERGING = "RdBu_r"
+
+
+def _as_grid(name: str, values) -> np.ndarray:
+    grid = np.asarray(values, dtype=float)
+    if grid.ndim != 2:
+        raise ValueError(f"{name}: expected a 2D array, got shape {grid.shape}")
+    return grid
+
+
+def stamps_1d(x, h, stride: int = 1) -> Figure:
+    """A 1D transposed convolution as stamps: row ``i`` is ``x[i] * h`` placed at ``i*stride``.
+
+    The bottom row is the sum of the stamps, ``conv_transpose1d(x, h, stride)``
+    without padding, of length ``(len(x) - 1)*stride + len(h)``.
+
+    Parameters
+    ----------
+    x : array_like of shape (L,)
+    h : array_like of shape (K,)
+    stride : int
+    """
+    x, h = np.asarray(x, dtype=float), np.asarray(h, dtype=float)
+    if x.ndim != 1 or h.ndim != 1 or stride < 1:
+        raise ValueError(
+            f"stamps_1d: expected 1D x and h and stride >= 1, got shapes {x.shape}, {h.shape} "
+            f"and stride={stride}"
+        )
+    length = (len(x) - 1) * stride + len(h)
+    total = np.zeros(length)
+    fig, ax = plt.subplots(figsize=_figsize(length + 3, len(x) + 2))
+    for i, value in enumerate(x):
+        total[i * stride:i * stride + len(h)] += value * h
+        draw_array(ax, value * h, x0=3 + i * stride, y0=i, colour=KERNEL)
+        ax.text(2.7, i + 0.5, f"x[{i}]·h", ha="right", va="center", fontsize=10)
+    ax.plot([3, 3 + length], [len(x) + 0.25, len(x) + 0.25], color="#555555", linewidth=1.2)
+    draw_array(ax, total, x0=3, y0=len(x) + 0.5, colour=OUTPUT)
+    ax.text(2.7, len(x) + 1.0, "sum", ha="right", va="center", fontsize=10)
+    _finish(ax, length + 3, len(x) + 1.5, f"Transposed convolution, stride {stride}: "
+            "every input stamps a scaled kernel")
+    return fig
+
+
+def annotated_heatmap(values, title: str | None = None, cmap: str = "viridis") -> Figure:
+    """A 2D array as a heatmap with every value written in its cell (e.g. a checkerboard)."""
+    grid = _as_grid("annotated_heatmap", values)
+    height, width = grid.shape
+    fig, ax = plt.subplots(figsize=_figsize(width, height, scale=0.55))
+    image = ax.imshow(grid, cmap=cmap)
+    middle = (grid.min() + grid.max()) / 2
+    for r in range(height):
+        for c in range(width):
+            # Light text on the dark half of the colour map, dark text on the light half.
+            colour = "white" if grid[r, c] < middle else "black"
+            ax.text(c, r, fmt(grid[r, c]), ha="center", va="center", fontsize=9, color=colour)
+    ax.set_xticks([])
+    ax.set_yticks([])
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    if title:
+        ax.set_title(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _cell_text(value: float) -> str:
+    return "-∞" if value == -np.inf else fmt(value)
+
+
+def pooling_windows(x, pooled, kernel_size: int, stride: int, padding: int = 0,
+                    pad_value: float = 0.0, title: str | None = None) -> Figure:
+    """Pooling windows on the input, each in its own colour, next to the pooled output.
+
+    Output cell ``(i, j)`` is filled with the colour of the window it summarises,
+    which starts at row ``i*stride`` and column ``j*stride`` of the padded input.
+
+    Parameters
+    ----------
+    x : array_like of shape (H, W)
+        The input, without padding.
+    pooled : array_like of shape (H_out, W_out)
+    kernel_size, stride, padding : int
+    pad_value : float
+        What the border is filled with: ``-inf`` for max pooling, 0 for average pooling.
+    """
+    x = np.pad(_as_grid("pooling_windows", x), padding, constant_values=pad_value)
+    pooled = _as_grid("pooling_windows", pooled)
+    height, width = x.shape
+    fig, ax = plt.subplots(figsize=_figsize(width + pooled.shape[1] + 2, height))
+    for r in range(height):
+        for c in range(width):
+            border = min(r, c, height - 1 - r, width - 1 - c) < padding
+            ax.add_patch(Rectangle((c, r), 1, 1, facecolor=PADDING if border else "white",
+                                   edgecolor="#555555", linewidth=0.8,
+                                   linestyle="--" if border else "-"))
+            ax.text(c + 0.5, r + 0.5, _cell_text(x[r, c]), ha="center", va="center",
+                    fontsize=10, color="#666666" if border else "black", zorder=4)
+    x_out = width + 2
+    top = (height - pooled.shape[0]) / 2
+    for i in range(pooled.shape[0]):
+        for j in range(pooled.shape[1]):
+            colour = WINDOW_COLOURS[(i * pooled.shape[1] + j) % len(WINDOW_COLOURS)]
+            # Overlapping windows are inset a little so that every outline stays visible.
+            inset = 0.08 * ((i + j) % 3) if stride < kernel_size else 0.0
+            ax.add_patch(Rectangle((j * stride + inset, i * stride + inset),
+                                   kernel_size - 2 * inset, kernel_size - 2 * inset,
+                                   facecolor=colour, alpha=0.5, edgecolor="#333333",
+                                   linewidth=1.5, zorder=2))
+            ax.add_patch(Rectangle((x_out + j, top + i), 1, 1, facecolor=colour,
+                                   edgecolor="#555555", linewidth=0.8))
+            ax.text(x_out + j + 0.5, top + i + 0.5, _cell_text(pooled[i, j]), ha="center",
+                    va="center", fontsize=10)
+    ax.text(width / 2, -0.3, "input", ha="center", va="bottom", fontsize=10)
+    ax.text(x_out + pooled.shape[1] / 2, top - 0.3, "output", ha="center", va="bottom",
+            fontsize=10)
+    ax.text(width + 1, height / 2, "→", ha="center", va="center", fontsize=20)
+    _finish(ax, x_out + pooled.shape[1], height, title)
+    return fig
+
+
+def cost_bars(labels: Sequence[str], standard: Sequence[float], separable: Sequence[float],
+              quantity: str = "parameters") -> Figure:
+    """Standard versus depthwise-separable cost per setting, on a log scale, with the ratio.
+
+    Parameters
+    ----------
+    labels : sequence of str
+        One setting per group of bars, e.g. ``"C=64, k=3"``.
+    standard, separable : sequence of float
+        The cost of each layer for every setting.
+    quantity : str
+        What is counted, for the axis label ("parameters", "multiply-adds", ...).
+    """
+    if not len(labels) == len(standard) == len(separable):
+        raise ValueError(
+            f"cost_bars: got {len(labels)} labels, {len(standard)} standard and "
+            f"{len(separable)} separable costs; expected one of each per setting"
+        )
+    positions = np.arange(len(labels))
+    fig, ax = plt.subplots(figsize=(min(10, 1.6 * len(labels) + 2.5), 3.4))
+    ax.bar(positions - 0.2, standard, 0.4, color=INPUT, edgecolor="#555555", label="standard")
+    bars = ax.bar(positions + 0.2, separable, 0.4, color=KERNEL, edgecolor="#555555",
+                  label="depthwise separable")
+    ax.bar_label(bars, labels=[f"÷{s / p:.1f}" for s, p in zip(standard, separable, strict=True)],
+                 fontsize=9)
+    ax.set_yscale("log")
+    ax.set_xticks(positions, labels)
+    ax.set_ylabel(f"{quantity} (log scale)")
+    ax.legend(frameon=False, fontsize=9)
+    ax.margins(y=0.15)
+    fig.tight_layout()
+    return fig
+
+
+def _stack_positions(layers, n_input: int) -> list[np.ndarray]:
+    """Centre of every unit of every layer, in input-pixel coordinates (input first)."""
+    centres = [np.arange(n_input, dtype=float)]
+    jump = 1
+    for kernel, stride, dilation in layers:
+        span = dilation * (kernel - 1)
+        count = (len(centres[-1]) - span - 1) // stride + 1
+        if count < 1:
+            raise ValueError(
+                f"receptive_field_stack: layer (kernel={kernel}, stride={stride}, "
+                f"dilation={dilation}) does not fit on {len(centres[-1])} units; "
+                f"use a longer input than n_input={n_input}"
+            )
+        centres.append(centres[-1][np.arange(count) * stride] + span * jump / 2)
+        jump *= stride
+    return centres
+
+
+def receptive_field_stack(layers, n_input: int) -> Figure:
+    """A 1D stack of layers; the units that one top unit depends on are highlighted.
+
+    The input is the bottom row. Each unit is drawn at the centre of the input
+    pixels it sees; lines join a highlighted unit to the units it reads.
+
+    Parameters
+    ----------
+    layers : list of (int, int, int)
+        ``(kernel, stride, dilation)`` per layer, input side first; no padding.
+    n_input : int
+        Number of input pixels.
+    """
+    centres = _stack_positions(layers, n_input)
+    # Walk down from the middle unit of the top layer.
+    active = [np.array([len(centres[-1]) // 2])]
+    for kernel, stride, dilation in reversed(layers):
+        taps = active[0][:, None] * stride + np.arange(kernel)[None, :] * dilation
+        active.insert(0, np.unique(taps))
+    # Equal aspect: the height follows from the width, plus room for the title.
+    width_in = min(10.0, 0.45 * (n_input + 8))
+    fig, ax = plt.subplots(figsize=(width_in, width_in * len(centres) / (n_input + 8) + 0.6))
+    for level, (row, lit) in enumerate(zip(centres, active, strict=True)):
+        y = level
+        if level > 0:
+            kernel, stride, dilation = layers[level - 1]
+            for unit in lit:
+                for tap in range(kernel):
+                    below = centres[level - 1][unit * stride + tap * dilation]
+                    ax.plot([row[unit], below], [y - 0.35, y - 0.65], color=HIGHLIGHT,
+                            linewidth=0.8, alpha=0.7)
+            name = f"layer {level}: k={kernel}, s={stride}, d={dilation}"
+        else:
+            name = "input"
+        for unit, centre in enumerate(row):
+            ax.add_patch(Rectangle((centre - 0.35, y - 0.35), 0.7, 0.7,
+                                   facecolor=HIGHLIGHT if unit in lit else INPUT,
+                                   edgecolor="#555555", linewidth=0.6))
+        ax.text(-1.0, y, name, ha="right", va="center", fontsize=9)
+    size = int(active[0].max() - active[0].min() + 1)
+    # Room on the left for the row names.
+    ax.set_xlim(-8.0, n_input)
+    ax.set_ylim(-0.7, len(centres) - 0.3)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(f"One top unit sees {size} input pixels", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def receptive_field_map(grad, top_left: tuple[int, int], size: int,
+                        title: str | None = None) -> Figure:
+    """Where a gradient reaches in the input, with the computed receptive field outlined.
+
+    Parameters
+    ----------
+    grad : array_like of shape (H, W)
+        Gradient of one output pixel with respect to the input (its magnitude is drawn).
+    top_left : (int, int)
+        Row and column of the receptive field's first pixel.
+    size : int
+        Side of the receptive field in pixels.
+    """
+    grad = np.abs(_as_grid("receptive_field_map", grad))
+    fig, ax = plt.subplots(figsize=(4.2, 4.0))
+    ax.imshow(grad, cmap="Greys")
+    row, col = top_left
+    ax.add_patch(Rectangle((col - 0.5, row - 0.5), size, size, fill=False, edgecolor=HIGHLIGHT,
+                           linewidth=2.5))
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.set_title(title or f"|gradient| of one output pixel; box: {size}x{size}", fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+def loss_curve(losses: Sequence[float], title: str = "Training loss") -> Figure:
+    """Mean training loss per epoch."""
+    losses = np.asarray(losses, dtype=float)
+    fig, ax = plt.subplots(figsize=(5.5, 3.2))
+    ax.plot(np.arange(1, len(losses) + 1), losses, marker="o", markersize=3, color="#3d85c6")
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("cross-entropy")
+    ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+    ax.set_title(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def filter_grid(weight, title: str = "Learned filters") -> Figure:
+    """Every filter of a ``(C_out, 1, kH, kW)`` weight as a small image, one colour scale.
+
+    Blue is negative, red positive, white zero: the same scale for all filters,
+    so their strengths can be compared.
+    """
+    weight = np.asarray(weight, dtype=float)
+    if weight.ndim != 4 or weight.shape[1] != 1:
+        raise ValueError(f"filter_grid: expected weight of shape (C_out, 1, kH, kW), "
+                         f"got {weight.shape}")
+    limit = np.abs(weight).max() or 1.0
+    fig, axes = plt.subplots(1, len(weight), figsize=(min(10, 1.2 * len(weight) + 0.6), 1.7))
+    for index, (ax, kernel) in enumerate(zip(np.atleast_1d(axes), weight[:, 0], strict=True)):
+        ax.imshow(kernel, cmap=DIVERGING, vmin=-limit, vmax=limit)
+        ax.set_title(str(index), fontsize=9)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def misclassified(images, true, predicted, limit: int = 10) -> Figure:
+    """Up to `limit` images whose predicted label differs from the true one.
+
+    Parameters
+    ----------
+    images : array_like of shape (N, H, W) or (N, 1, H, W)
+    true, predicted : array_like of shape (N,)
+    limit : int
+    """
+    images = np.asarray(images, dtype=float).reshape(len(true), *np.shape(images)[-2:])
+    true, predicted = np.asarray(true), np.asarray(predicted)
+    wrong = np.flatnonzero(true != predicted)[:limit]
+    fig, axes = plt.subplots(1, max(len(wrong), 1), figsize=(min(10, 1.1 * max(len(wrong), 1)
+                                                                 + 0.6), 1.9))
+    axes = np.atleast_1d(axes)
+    for ax, index in zip(axes, wrong, strict=False):
+        ax.imshow(images[index], cmap="gray_r")
+        ax.set_title(f"{predicted[index]} (is {true[index]})", fontsize=9)
+        ax.axis("off")
+    if not len(wrong):
+        axes[0].text(0.5, 0.5, "none misclassified", ha="center", va="center")
+        axes[0].axis("off")
+    fig.suptitle("Misclassified: predicted (true)", fontsize=11)
+    fig.tight_layout()
+    return fig
