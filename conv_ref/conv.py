@@ -4,9 +4,16 @@ Deep-learning convolution is cross-correlation (no kernel flip). For output
 channel ``o`` in group ``g`` and ``C = C_in // groups``:
 ``y[n, o, p] = bias[o] + sum_{c, i} weight[o, c, i] * x_pad[n, g*C + c, p*stride + i*dilation]``.
 It is computed as one matrix product
-per sample and group: the windows are gathered once into an im2col buffer
+per sample and group: the windows are gathered into an im2col buffer
 ``(C_in/groups * prod(kernel), L_out)`` and multiplied by the weight matrix
 ``(C_out/groups, C_in/groups * prod(kernel))``.
+
+Speed (see ``bench/conv_ref.py``): the matrix product does nearly all the
+arithmetic, so the rest is kept out of its way. The im2col buffer holds one
+image (or a few small ones side by side) and is reused, which keeps it in cache
+and pays for its allocation once; it is filled by one slice copy per kernel
+tap, with the zero padding written once; each product writes straight into
+the output; a 1x1 kernel with stride 1 needs no buffer at all.
 """
 
 from __future__ import annotations
@@ -26,8 +33,8 @@ from conv_ref._checks import (
     _tuple_arg,
 )
 from conv_ref.pad import _pad_trailing
-from conv_ref.shape import _padding_pairs
-from conv_ref.windows import gather_windows
+from conv_ref.shape import _padding_pairs, conv_output_length
+from conv_ref.windows import _gather_into
 
 _LAYOUT = {
     1: ("(C_in, L) or (N, C_in, L)", "(C_out, C_in // groups, K)"),
@@ -35,6 +42,80 @@ _LAYOUT = {
 }
 # nn.Conv*d's padding_mode -> pad mode.
 _PAD_MODE = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
+# A matrix product with fewer columns than this runs well below the BLAS peak
+# (OpenBLAS: ~54 GFLOP/s at 196 columns, ~64 from about a thousand, float64).
+_MIN_COLUMNS = 1024
+
+
+def _images_per_chunk(n, length, rows, c_out):
+    """How many of the `n` images share one matrix product.
+
+    An image with few output positions (`length`, e.g. after a stride) gives
+    a narrow product; putting ``b`` images side by side makes ``b * length``
+    columns. ``b`` divides `n`, so every chunk fills the same buffers, and the
+    chunk's buffers (``b * rows * length`` window entries, ``b * c_out * length``
+    product entries) stay within the whole batch's im2col buffer, ``n * rows * length``.
+    """
+    fits = [b for b in range(1, max(n, 1) + 1)
+            if n % b == 0 and (b == 1 or b * (rows + c_out) <= n * rows)]
+    wide = [b for b in fits if b * length >= _MIN_COLUMNS]
+    return min(wide) if wide else max(fits)
+
+
+def _matmul_windows(x, w, kernel, stride, pads, dilation, groups):
+    """``y[n, g] = w[g] @ cols[n, g]``, filling the im2col buffer a chunk of images at a time.
+
+    Parameters
+    ----------
+    x : ndarray of shape (N, C_in, *spatial)
+    w : ndarray of shape (C_out, C_in // groups, *kernel)
+    kernel, stride, dilation : tuple of nd int
+    pads : tuple of nd (left, right) pairs
+        Zero padding; the kernel fits.
+    groups : int
+
+    Returns
+    -------
+    ndarray of shape (N, C_out, *out)
+    """
+    nd = len(kernel)
+    (n, c_in), (c_out, depth) = x.shape[:2], (w.shape[0], math.prod(w.shape[1:]))
+    out = tuple(
+        conv_output_length(size + lo + hi, k, s, 0, d)
+        for size, k, s, (lo, hi), d in zip(x.shape[2:], kernel, stride, pads, dilation,
+                                           strict=True)
+    )
+    length = math.prod(out)
+    w_mat = w.reshape(groups, c_out // groups, depth)
+    y = np.empty((n, c_out) + out, dtype=x.dtype)
+    padded = any(lo or hi for lo, hi in pads)
+    if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not padded:
+        # A 1x1 kernel's im2col buffer is the input itself: no copy at all.
+        cols = x.reshape(n, groups, depth, length)
+        np.matmul(w_mat, cols, out=y.reshape(n, groups, c_out // groups, length))
+        return y
+
+    chunk = _images_per_chunk(n, length, c_in * math.prod(kernel), c_out)
+    # The buffer is reused by every chunk, so it is allocated (and its memory
+    # paged in) once; its padding entries are zeroed once, as no chunk writes them.
+    # Layout (C_in, *kernel, chunk, *out): each group's rows are one contiguous
+    # (depth, chunk * length) matrix, the images of the chunk side by side.
+    cols = (np.zeros if padded else np.empty)((c_in, *kernel, chunk) + out, dtype=x.dtype)
+    # _gather_into sees the buffer as (chunk, C_in, *kernel, *out), its im2col layout.
+    windows = np.moveaxis(cols, nd + 1, 0)
+    cols = cols.reshape(groups, depth, chunk * length)
+    if chunk > 1:
+        product = np.empty((groups, c_out // groups, chunk * length), dtype=x.dtype)
+    for start in range(0, n, chunk):
+        _gather_into(windows, x[start:start + chunk], stride, pads, dilation)
+        if chunk == 1:
+            # The product's layout is the image's output: write it in place.
+            np.matmul(w_mat, cols, out=y[start].reshape(groups, c_out // groups, length))
+        else:
+            np.matmul(w_mat, cols, out=product)
+            # (C_out, chunk, *out) -> (chunk, C_out, *out): one copy of the chunk's outputs.
+            y[start:start + chunk] = np.moveaxis(product.reshape((c_out, chunk) + out), 1, 0)
+    return y
 
 
 def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups, padding_mode):
@@ -65,19 +146,7 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups, paddin
         # nn.Conv*d pads with the mode first, then convolves without padding.
         x = _pad_trailing(x, pads, _PAD_MODE[padding_mode], 0.0, fn)
         pads = ((0, 0),) * nd
-    n = x.shape[0]
-    if all(k == 1 for k in kernel) and all(s == 1 for s in stride) and not any(
-        lo or hi for lo, hi in pads
-    ):
-        # A 1x1 kernel's im2col buffer is the input itself: skip the copy.
-        out = x.shape[2:]
-        cols = x.reshape(n, c_in, math.prod(out))
-    else:
-        cols = gather_windows(x, kernel, stride, pads, dilation)  # (N, C_in, *kernel, *out)
-        out = cols.shape[cols.ndim - nd:]
-    cols = cols.reshape(n, groups, -1, math.prod(out))  # (N, g, C_in/g * K, L)
-    w_mat = w.reshape(groups, c_out // groups, -1)  # (g, C_out/g, C_in/g * K)
-    y = np.matmul(w_mat, cols).reshape((n, c_out, *out))  # (N, C_out, *out)
+    y = _matmul_windows(x, w, kernel, stride, pads, dilation, groups)
     if b is not None:
         y += b.reshape((c_out,) + (1,) * nd)
     return y if batched else y[0]

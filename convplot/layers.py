@@ -72,6 +72,33 @@ def stamps_1d(x, h, stride: int = 1) -> Figure:
     return fig
 
 
+def dilated_taps(size: int, kernel_size: int, dilations: Sequence[int]) -> Figure:
+    """Which pixels of a ``size x size`` input one dilated kernel reads, one panel per dilation.
+
+    The kernel sits at the top-left corner; its taps are filled, the span it
+    covers, ``d*(k-1) + 1`` pixels per side, is outlined.
+    """
+    fig, axes = plt.subplots(1, len(dilations), figsize=(min(10, 3.2 * len(dilations)), 3.4))
+    for ax, d in zip(np.atleast_1d(axes), dilations, strict=True):
+        span = d * (kernel_size - 1) + 1
+        if span > size:
+            raise ValueError(
+                f"dilated_taps: a {kernel_size}-tap kernel with dilation {d} spans {span} "
+                f"pixels, more than size={size}"
+            )
+        for r in range(size):
+            for c in range(size):
+                tap = r < span and c < span and r % d == 0 and c % d == 0
+                ax.add_patch(Rectangle((c, r), 1, 1, facecolor=KERNEL if tap else INPUT,
+                                       edgecolor="#555555", linewidth=0.6))
+        ax.add_patch(Rectangle((0, 0), span, span, fill=False, edgecolor=HIGHLIGHT,
+                               linewidth=2.5))
+        _finish(ax, size, size, f"dilation {d}: {kernel_size * kernel_size} weights, "
+                f"{span}x{span} span")
+    fig.tight_layout()
+    return fig
+
+
 def annotated_heatmap(values, title: str | None = None, cmap: str = "viridis") -> Figure:
     """A 2D array as a heatmap with every value written in its cell (e.g. a checkerboard)."""
     grid = _as_grid("annotated_heatmap", values)
