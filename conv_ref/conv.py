@@ -107,7 +107,9 @@ def _matmul_windows(x, w, kernel, stride, pads, dilation, groups):
     if chunk > 1:
         product = np.empty((groups, c_out // groups, chunk * length), dtype=x.dtype)
     for start in range(0, n, chunk):
-        _gather_into(windows, x[start:start + chunk], stride, pads, dilation)
+        # Image by image: one image's input stays in cache across the taps' copies.
+        for i in range(chunk):
+            _gather_into(windows[i], x[start + i], stride, pads, dilation)
         if chunk == 1:
             # The product's layout is the image's output: write it in place.
             np.matmul(w_mat, cols, out=y[start].reshape(groups, c_out // groups, length))

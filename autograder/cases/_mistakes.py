@@ -100,7 +100,7 @@ def padding_one_side(x: str, spatial: int, side: str) -> Mistake:
         pads = [(0, 0)] * (arr.ndim - spatial) + [(p, 0) if side == "left" else (0, p)] * spatial
         return rerun(case, **{x: np.pad(arr, pads), "padding": 0})
 
-    return Mistake("padding_one_side",
+    return Mistake(f"padding_{side}_only",
                    f"Your output equals the answer with all the padding on the {side} side only.",
                    "padding=p puts p zeros on BOTH sides: the padded length is n + 2*p.", fn)
 
