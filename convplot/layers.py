@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from convplot.grids import (
     HIGHLIGHT,
@@ -309,6 +310,7 @@ def loss_curve(losses: Sequence[float], title: str = "Training loss") -> Figure:
     fig, ax = plt.subplots(figsize=(5.5, 3.2))
     ax.plot(np.arange(1, len(losses) + 1), losses, marker="o", markersize=3, color="#3d85c6")
     ax.set_xlabel("epoch")
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("cross-entropy")
     ax.set_yscale("log")
     ax.grid(alpha=0.3)

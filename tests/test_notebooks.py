@@ -68,6 +68,30 @@ WORKED_EXAMPLES: dict[str, list[str]] = {
         "[-2, -2]",
         "[2, 2, -2, -2]",
     ],
+    # The documents name these variants without numbers; the notebook's small examples are
+    # worked by hand in its text, and the transposed convolution reuses the 1D example.
+    "06_variants": [
+        "[[1, 0, 2], [0, 0, 0], [3, 0, 4]]",
+        "[[13, 21, 29], [19, 27, 35], [25, 33, 41]]",
+        "[[[-16]]]",
+        "[[1, 0, -1, 0], [0, 1, 0, -1]]",
+        "[-2, -2, 2, 2]",
+        "[1, 1, 2, 1, 2, 1, 2, 1, 1]",
+        "[[[5, 7], [13, 15]]]",
+        "[[[2.5, 4.5], [10.5, 12.5]]]",
+        "receptive_field([(3, 1, 1), (3, 1, 1)]) == (5, 1)",
+    ],
+    # The backward pass on the documents' 1D example with dy = [1, 1], then a 2D example by hand.
+    "07_backward": [
+        "[1, 2, 3, 4]",
+        "[1, 0, -1]",
+        "[-2, -2]",
+        "[1, 1, -1, -1]",
+        "[3, 5, 7]",
+        "[[[1, 2, 1], [2, 4, 2], [1, 2, 1]]]",
+        "[[[[8, 12], [20, 24]]]]",
+        "[2, -4, 3]",
+    ],
 }
 
 # Cell metadata that nbgrader writes into the release and the grader relies on.
