@@ -5,6 +5,7 @@
     autograder check NOTEBOOK
     autograder list
     autograder demo
+    autograder gradescope [--root /autograder] [--seed S]
 
 Exit status: 0 when the batch was graded, whatever the scores (``check``: 0
 only when every public case passes); 2 when the grader itself could not run
@@ -66,6 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     d = sub.add_parser("demo", help="build the example class, grade it, show the gradebook")
     d.add_argument("--out", type=Path, default=DEMO_OUT, help="default: %(default)s")
     d.add_argument("--workers", type=_positive_int)
+    gs = sub.add_parser("gradescope", help="grade /autograder/submission for Gradescope")
+    gs.add_argument("--root", type=Path, default=Path("/autograder"), help="default: %(default)s")
+    gs.add_argument("--seed", type=int, help="default: $AUTOGRADER_SEED, else autograder.toml")
     return parser
 
 
@@ -214,7 +218,16 @@ def gradebook_table(results: list[SubmissionResult]) -> Table:
     return table
 
 
-_COMMANDS = {"grade": _cmd_grade, "check": _cmd_check, "list": _cmd_list, "demo": _cmd_demo}
+def _cmd_gradescope(args, out: Console, err: Console) -> int:
+    from autograder.platforms import gradescope  # only Gradescope's image needs it
+
+    return gradescope.run(args.root, seed=args.seed)
+
+
+_COMMANDS = {
+    "grade": _cmd_grade, "check": _cmd_check, "list": _cmd_list, "demo": _cmd_demo,
+    "gradescope": _cmd_gradescope,
+}
 
 
 if __name__ == "__main__":

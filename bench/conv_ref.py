@@ -2,23 +2,30 @@
 
 Run by ``make bench`` (never by the tests)::
 
-    .venv/bin/python bench/conv_ref.py            # full sizes, about a minute
-    .venv/bin/python bench/conv_ref.py --quick    # batch 1, fewer repeats: a smoke run
+    .venv/bin/python bench/conv_ref.py               # full sizes, about a minute
+    .venv/bin/python bench/conv_ref.py --threads 1   # both libraries single-threaded
+    .venv/bin/python bench/conv_ref.py --quick       # batch 1, fewer repeats: a smoke run
 
 Both libraries run in this one process with the same number of threads
-(PyTorch is set to NumPy's BLAS thread count). For each layer and dtype it
-prints the best-of-n times, the ratio conv_ref/torch, the fraction of the
-machine's matmul peak each reaches (the peak measured as a NumPy matmul of
-exactly the layer's GEMM: ``(C_out, C_in*kH*kW) @ (C_in*kH*kW, H_out*W_out)``
-per sample), and conv_ref's peak extra memory (tracemalloc) against one im2col
-buffer plus the output.
+(``--threads``, by default NumPy's BLAS thread count). For each layer and
+dtype it prints the best-of-n times, the ratio conv_ref/torch against its goal,
+the fraction of the machine's matmul peak each reaches (the peak measured as a
+NumPy matmul of exactly the layer's GEMM: ``(C_out, C_in*kH*kW) @
+(C_in*kH*kW, H_out*W_out)`` per sample), and conv_ref's peak extra memory
+(tracemalloc) against one im2col buffer of the whole batch plus the output.
 
 Goals: float64 ratio <= 1.0, float32 ratio <= 3.0, memory <= im2col + output.
+
+The calls of the two libraries take turns and the best of n is kept, so that
+load from other processes hits both alike; the load average is printed, since
+on a busy machine the multi-threaded figures mostly measure the scheduler
+(compare with ``--threads 1``).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 import tracemalloc
@@ -28,7 +35,7 @@ from pathlib import Path
 import numpy as np
 import torch
 import torch.nn.functional as F
-from threadpoolctl import threadpool_info
+from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -128,34 +135,49 @@ def bench_layer(layer: Layer, dtype, repeat: int, batch: int) -> dict:
     }
 
 
+def load_average() -> str:
+    """The 1-minute load average and the number of CPUs, e.g. ``"load 3.1 on 2 CPUs"``."""
+    return f"load {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs"
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="batch 1 and 2 repeats")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="threads for both libraries (default: NumPy's BLAS thread count)")
+    parser.add_argument("--repeat", type=int, default=None,
+                        help="best of this many rounds (default 7, 2 with --quick)")
     args = parser.parse_args(argv)
-    batch, repeat = (1, 2) if args.quick else (8, 5)
+    batch, repeat = (1, 2) if args.quick else (8, 7)
+    repeat = args.repeat or repeat
+    threads = args.threads or blas_threads()
 
-    threads = blas_threads()
     torch.set_num_threads(threads)
-    print(f"numpy {np.__version__}, torch {torch.__version__}; BLAS threads = torch threads = "
-          f"{threads}; batch {batch}, best of {repeat}")
-    header = (f"{'layer':<22}{'dtype':<9}{'conv_ref':>10}{'torch':>10}{'ratio':>7}"
+    print(f"numpy {np.__version__}, torch {torch.__version__}; threads: {threads} "
+          f"(NumPy's BLAS and torch); batch {batch}, best of {repeat}; {load_average()}")
+    header = (f"{'layer':<22}{'dtype':<9}{'conv_ref':>10}{'torch':>10}{'ratio':>7}{'goal':>7}"
               f"{'peak GF/s':>11}{'ours%':>7}{'torch%':>7}{'mem MB':>9}{'budget':>9}")
     print(header)
     print("-" * len(header))
     failures = []
-    for layer in LAYERS:
-        for dtype, goal in ((np.float64, 1.0), (np.float32, 3.0)):
-            r = bench_layer(layer, dtype, repeat, batch)
-            ratio = r["t_ours"] / r["t_torch"]
-            print(f"{layer.name:<22}{np.dtype(dtype).name:<9}"
-                  f"{r['t_ours'] * 1e3:>8.1f}ms{r['t_torch'] * 1e3:>8.1f}ms{ratio:>7.2f}"
-                  f"{r['gflops']:>11.1f}{100 * r['t_gemm'] / r['t_ours']:>6.0f}%"
-                  f"{100 * r['t_gemm'] / r['t_torch']:>6.0f}%"
-                  f"{r['mem'] / 2**20:>9.1f}{r['budget'] / 2**20:>9.1f}")
-            if ratio > goal:
-                failures.append(f"{layer.name} {np.dtype(dtype).name}: ratio {ratio:.2f} > {goal}")
-            if r["mem"] > r["budget"] * 1.01:
-                failures.append(f"{layer.name} {np.dtype(dtype).name}: memory over budget")
+    with threadpool_limits(threads, user_api="blas"):
+        for layer in LAYERS:
+            for dtype, goal in ((np.float64, 1.0), (np.float32, 3.0)):
+                r = bench_layer(layer, dtype, repeat, batch)
+                ratio = r["t_ours"] / r["t_torch"]
+                name = f"{layer.name} {np.dtype(dtype).name}"
+                print(f"{layer.name:<22}{np.dtype(dtype).name:<9}"
+                      f"{r['t_ours'] * 1e3:>8.1f}ms{r['t_torch'] * 1e3:>8.1f}ms{ratio:>7.2f}"
+                      f"{'<=' + format(goal, '.1f'):>7}"
+                      f"{r['gflops']:>11.1f}{100 * r['t_gemm'] / r['t_ours']:>6.0f}%"
+                      f"{100 * r['t_gemm'] / r['t_torch']:>6.0f}%"
+                      f"{r['mem'] / 2**20:>9.1f}{r['budget'] / 2**20:>9.1f}", flush=True)
+                if ratio > goal:
+                    failures.append(f"{name}: ratio {ratio:.2f} > {goal}")
+                if r["mem"] > r["budget"] * 1.01:
+                    failures.append(f"{name}: memory {r['mem'] / 2**20:.1f} MB over budget "
+                                    f"{r['budget'] / 2**20:.1f} MB")
+    print(f"after the run: {load_average()}")
     print("goals met" if not failures else "goals missed:\n  " + "\n  ".join(failures))
     return 0
 

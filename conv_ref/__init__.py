@@ -6,6 +6,7 @@ values from this package, and its tests check it against PyTorch.
 
 from conv_ref.backward import conv2d_backward, numeric_gradient
 from conv_ref.basics import conv1d_single, conv1x1, conv2d_param_count, corr1d, corr2d
+from conv_ref.cnn import train_digits
 from conv_ref.conv import conv1d, conv2d, conv2d_general
 from conv_ref.equivariance import (
     circulant,
@@ -59,5 +60,6 @@ __all__ = [
     "same_padding",
     "shift",
     "shift_matrix",
+    "train_digits",
     "unfold",
 ]
