@@ -49,7 +49,10 @@ PROBLEMS: tuple[Problem, ...] = (
     # 02_conv2d (11 points)
     _p("02_conv2d", 2, "corr2d(X, K)"),
     _p("02_conv2d", 3, 'pad2d(x, padding, mode="zeros")'),
-    _p("02_conv2d", 6, 'conv2d(x, weight, bias=None, stride=1, padding=0, padding_mode="zeros")', True),
+    _p(
+        "02_conv2d", 6,
+        'conv2d(x, weight, bias=None, stride=1, padding=0, padding_mode="zeros")', True,
+    ),
     # 03_one_by_one (5 points)
     _p("03_one_by_one", 3, "conv1x1(x, weight, bias=None)"),
     _p("03_one_by_one", 2, "conv2d_param_count(c_in, c_out, kernel_size, bias=True, groups=1)"),
@@ -72,7 +75,10 @@ PROBLEMS: tuple[Problem, ...] = (
         "06_variants", 5,
         "conv2d_general(x, weight, bias=None, stride=1, padding=0, dilation=1, groups=1)", True,
     ),
-    _p("06_variants", 3, "depthwise_separable_conv2d(x, depthwise, pointwise, stride=1, padding=0)"),
+    _p(
+        "06_variants", 3,
+        "depthwise_separable_conv2d(x, depthwise, pointwise, stride=1, padding=0)",
+    ),
     _p("06_variants", 4, "conv_transpose1d(x, weight, stride=1, padding=0)"),
     _p("06_variants", 4, "conv_transpose2d(x, weight, bias=None, stride=1, padding=0)"),
     _p("06_variants", 2, "max_pool2d(x, kernel_size, stride=None, padding=0)"),
@@ -91,7 +97,8 @@ def problems_for(assignment: str) -> tuple[Problem, ...]:
     """The problems of one assignment, in notebook order."""
     if assignment not in ASSIGNMENTS:
         raise ValueError(
-            f"problems_for: unknown assignment {assignment!r}; expected one of {', '.join(ASSIGNMENTS)}"
+            f"problems_for: unknown assignment {assignment!r}; "
+            f"expected one of {', '.join(ASSIGNMENTS)}"
         )
     return tuple(p for p in PROBLEMS if p.assignment == assignment)
 

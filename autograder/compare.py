@@ -65,6 +65,18 @@ class Comparison:
 # ----------------------------------------------------------------------------- summaries
 
 
+def _number_text(v) -> str:
+    """One number for a sentence: shortest round-trip digits, ``-2`` rather than ``-2.0``.
+
+    >>> _number_text(np.float64(-2.0)), _number_text(0.1 + 0.2), _number_text(np.int64(7))
+    ('-2', '0.30000000000000004', '7')
+    """
+    v = _scalar(v)
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e16:
+        return str(int(v))
+    return str(v)
+
+
 def _scalar(v) -> Any:
     """One number as JSON: int, float, or a string for nan/inf/complex."""
     if isinstance(v, (bool, np.bool_)):
@@ -235,13 +247,14 @@ def _compare_values(expected: np.ndarray, r: np.ndarray, atol: float | None) -> 
         "abs_diff_map": _downsample(np.nan_to_num(diff, nan=np.inf))
         if e.ndim in (1, 2) and not small else None,
     }
-    where = f" at index {first}" if e.ndim else ""
+    # The index as the student would type it, x[2, 3]; numbers as Python prints them.
+    where = f" at index [{', '.join(map(str, first))}]" if e.ndim else ""
     largest = mismatch["max_abs"]
     message = (f"{mismatch['count']} of {e.size} entries differ; the first{where}: expected "
-               f"{_scalar(e[first])}, got {_scalar(r[first])}"
+               f"{_number_text(e[first])}, got {_number_text(r[first])}"
                + (f" (largest difference {largest:.3g})." if isinstance(largest, float) else "."))
     if e.ndim == 0:
-        message = f"Expected {_scalar(e[()])}, got {_scalar(r[()])}."
+        message = f"Expected {_number_text(e[()])}, got {_number_text(r[()])}."
     message += _pattern_hint(e, r, bad)
     return Comparison(False, "values", message, details={"mismatch": mismatch})
 

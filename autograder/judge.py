@@ -34,10 +34,10 @@ def _status_message(case: Case, outcome: CallOutcome) -> str:
                            "with your code.",
         "missing": f"{fn} is not defined in the notebook: was its cell deleted, or the function "
                    "renamed?",
-        "timeout": f"{fn} took longer than {limit}. Look for an infinite loop, or Python loops "
-                   "over every entry of a large array.",
-        "crashed": f"The process running {fn} died ({outcome.message or 'no message'}): "
-                   "sys.exit, os._exit, or running out of memory.",
+        # The sandbox's reason, when it gives one, says which limit stopped the run.
+        "timeout": f"{fn} did not finish: {outcome.message or f'it took longer than {limit}'}.",
+        "crashed": f"The process running {fn} died: "
+                   f"{outcome.message or 'it stopped without saying why'}.",
         "forbidden": f"{fn} called {outcome.forbidden_call or 'a forbidden function'}, which is "
                      "not allowed in graded functions: write the computation with NumPy.",
         "invalid_output": f"{fn} returned something that is not plain array data "

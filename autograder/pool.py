@@ -6,11 +6,19 @@ dispatcher hands the worker two fresh pipes (results, output), reads both
 while the child runs, enforces the wall-clock limits, and turns what came
 back into a `RunOutcome`. Everything read from the child is decoded by
 `autograder.wire` and checked here; a worker that dies is replaced.
+
+Start-up is most of a small batch's time (each worker imports PyTorch, SciPy
+and Matplotlib), so the workers start in parallel as soon as the pool is
+made, each dispatcher waits for its worker at once rather than at the first
+submission, and the pool logs when all of them are ready. Under bubblewrap,
+Matplotlib's font list from the grader's own cache is bound read-only into
+the worker, which would otherwise rebuild it in its empty home.
 """
 
 from __future__ import annotations
 
 import concurrent.futures
+import logging
 import os
 import queue
 import select
@@ -40,6 +48,8 @@ START_SECONDS = 300.0
 _REPO = Path(__file__).resolve().parents[1]
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
 _DEFAULT_LIMITS = Limits()
+
+log = logging.getLogger("autograder")
 
 
 @dataclass
@@ -299,11 +309,32 @@ def _worker_env(mode: str) -> dict[str, str]:
     return env
 
 
+def matplotlib_font_lists() -> list[Path]:
+    """The font lists (``fontlist-v*.json``) in the grader's Matplotlib cache.
+
+    The cache directory is found as Matplotlib documents it on Linux:
+    ``$MPLCONFIGDIR``, else ``$XDG_CACHE_HOME/matplotlib``, else
+    ``~/.cache/matplotlib``. The grader's own Matplotlib writes the list the
+    first time it draws (feedback plots); until then there is none, and each
+    worker builds its own.
+    """
+    if os.environ.get("MPLCONFIGDIR"):
+        cache = Path(os.environ["MPLCONFIGDIR"])
+    else:
+        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
+    try:
+        return sorted(p for p in cache.glob("fontlist-v*.json") if p.is_file())
+    except OSError:
+        return []
+
+
 class _Worker:
     """One warm worker process and the runs it serves."""
 
-    def __init__(self, mode: str, limits: Limits, forbidden: Sequence[str]):
+    def __init__(self, mode: str, limits: Limits, forbidden: Sequence[str],
+                 files: Sequence[Path] = ()):
         self.mode, self.limits, self.forbidden = mode, limits, list(forbidden)
+        self.files = list(files)
         self.proc: subprocess.Popen | None = None
         self.spawn()
 
@@ -316,7 +347,7 @@ class _Worker:
         # a thread that outlives it (normally the main one); replacements are spawned by
         # the dispatcher thread that serves the worker.
         self.proc = subprocess.Popen(
-            sandbox.bwrap_argv(command) if self.mode == "bwrap" else command,
+            sandbox.bwrap_argv(command, self.files) if self.mode == "bwrap" else command,
             pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=self.log, env=_worker_env(self.mode), cwd="/", start_new_session=True)
         theirs.close()
@@ -516,7 +547,11 @@ class WorkerPool:
         self.limits = limits
         self._jobs: queue.Queue = queue.Queue()
         self._closed = False
-        self._workers = [_Worker(self.sandbox, limits, forbidden) for _ in range(workers)]
+        self._started = time.monotonic()
+        self._starting, self._start_failed = workers, False
+        self._lock = threading.Lock()
+        files = matplotlib_font_lists() if self.sandbox == "bwrap" else []
+        self._workers = [_Worker(self.sandbox, limits, forbidden, files) for _ in range(workers)]
         self._threads = [threading.Thread(target=self._dispatch, args=(w,), daemon=True,
                                           name=f"worker-{i}")
                          for i, w in enumerate(self._workers)]
@@ -559,10 +594,30 @@ class WorkerPool:
         """Run one submission and wait for its outcome."""
         return self.submit(cells, calls).result()
 
+    def _warm_up(self, worker: _Worker) -> RuntimeError | None:
+        """Wait for `worker` to start; log once every worker has. Its failure, if any."""
+        try:
+            worker.wait_ready()
+            failure = None
+        except RuntimeError as e:
+            failure = e
+        with self._lock:
+            self._starting -= 1
+            self._start_failed |= failure is not None
+            if self._starting == 0 and not self._start_failed:
+                log.info("%d warm workers (%s) ready %.1f s after the pool started",
+                         len(self._workers), self.sandbox, time.monotonic() - self._started)
+        return failure
+
     def _dispatch(self, worker: _Worker) -> None:
+        failure = self._warm_up(worker)
         while (item := self._jobs.get()) is not None:
             cells, calls, job, future = item
             if not future.set_running_or_notify_cancel():
+                continue
+            if failure is not None:  # the next submission reports it; later ones spawn anew
+                future.set_exception(failure)
+                failure = None
                 continue
             try:
                 future.set_result(worker.run(cells, calls, job))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
@@ -76,6 +76,7 @@ class SubmissionLine:
     labels: list[str]
     error: str
     link: str
+    notes: list[str] = field(default_factory=list)  # where and why, for a flagged one
 
 
 def submission_flags(result: SubmissionResult) -> list[str]:
@@ -104,7 +105,7 @@ def render_summary(results: list[SubmissionResult]) -> str:
     """The summary page as a string."""
     order = {a: i for i, a in enumerate(catalog.ASSIGNMENTS)}
     names = sorted({r.assignment for r in results}, key=lambda a: (order.get(a, len(order)), a))
-    flagged = [_line(r, submission_flags(r)) for r in results if submission_flags(r)]
+    flagged = [_line(r, submission_flags(r), r.notes) for r in results if submission_flags(r)]
     slowest = sorted(results, key=lambda r: r.seconds, reverse=True)[:SLOWEST]
     return environment().get_template("summary.html.j2").render(
         count=len(results),
@@ -115,7 +116,7 @@ def render_summary(results: list[SubmissionResult]) -> str:
     )
 
 
-def _line(result: SubmissionResult, flags: list[str]) -> SubmissionLine:
+def _line(result: SubmissionResult, flags: list[str], notes: list[str] = ()) -> SubmissionLine:
     rel = feedback_path(Path("."), result.student, result.assignment)
     return SubmissionLine(
         student=result.student,
@@ -126,6 +127,7 @@ def _line(result: SubmissionResult, flags: list[str]) -> SubmissionLine:
         labels=[words.flag_label(f) for f in flags],
         error=result.error or "",
         link="/".join(quote(part) for part in rel.parts),
+        notes=list(notes),
     )
 
 

@@ -25,6 +25,7 @@ import signal
 import stat
 import sys
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -168,7 +169,7 @@ def needs_read_search() -> bool:
     return any(_hidden_ancestor(p) for p in required_paths())
 
 
-def bwrap_argv(command: list[str]) -> list[str]:
+def bwrap_argv(command: list[str], worker_files: Sequence[Path] = ()) -> list[str]:
     """The bubblewrap command line that runs `command` as a warm worker.
 
     Everything is mounted read-only; ``/tmp`` is a private tmpfs with one
@@ -176,6 +177,15 @@ def bwrap_argv(command: list[str]) -> list[str]:
     namespace. Directories the unprivileged child could not enter (Python
     installed under ``/root``) are covered by a tmpfs with just the needed
     paths bound back, read-only.
+
+    Parameters
+    ----------
+    command : list of str
+        The worker's command line.
+    worker_files : sequence of Path
+        Files the grader prepared for the worker (Matplotlib's font list),
+        bound read-only under their own names into `WORKER_HOME`, which the
+        child cannot enter.
     """
     argv = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
             "--proc", "/proc"]
@@ -195,7 +205,10 @@ def bwrap_argv(command: list[str]) -> list[str]:
                     made.add(d)
             argv += ["--ro-bind", str(p), str(p)]
     argv += ["--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", SCRATCH,
-             "--perms", "0700", "--tmpfs", WORKER_HOME, "--remount-ro", "/tmp",
+             "--perms", "0700", "--tmpfs", WORKER_HOME]
+    for path in worker_files:
+        argv += ["--ro-bind", str(path), f"{WORKER_HOME}/{Path(path).name}"]
+    argv += ["--remount-ro", "/tmp",
              "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
              "--die-with-parent", "--new-session", "--chdir", "/tmp",
              "--cap-drop", "ALL"]

@@ -66,8 +66,13 @@ LAYERS = (
 )
 
 
-def best_times(fns, repeat: int) -> list[float]:
-    """Best wall time of each function over `repeat` rounds, after one warm-up (seconds).
+# --clock: wall time, or the CPU time of this process (all its threads), which
+# other processes' load does not inflate; with one thread the two agree on a quiet machine.
+CLOCKS = {"wall": time.perf_counter, "cpu": time.process_time}
+
+
+def best_times(fns, repeat: int, clock=time.perf_counter) -> list[float]:
+    """Best time of each function on `clock` over `repeat` rounds, after one warm-up (seconds).
 
     The functions take turns within each round, so that load from other
     processes on the machine hits all of them alike.
@@ -77,9 +82,9 @@ def best_times(fns, repeat: int) -> list[float]:
     times = [[] for _ in fns]
     for _ in range(repeat):
         for fn, spent in zip(fns, times, strict=True):
-            start = time.perf_counter()
+            start = clock()
             fn()
-            spent.append(time.perf_counter() - start)
+            spent.append(clock() - start)
     return [min(spent) for spent in times]
 
 
@@ -101,7 +106,7 @@ def blas_threads() -> int:
     return 1
 
 
-def bench_layer(layer: Layer, dtype, repeat: int, batch: int) -> dict:
+def bench_layer(layer: Layer, dtype, repeat: int, batch: int, clock) -> dict:
     """Times, GEMM fractions and memory of one layer in one dtype."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((batch, layer.c_in, layer.size, layer.size)).astype(dtype)
@@ -120,7 +125,7 @@ def bench_layer(layer: Layer, dtype, repeat: int, batch: int) -> dict:
     depth, length = layer.c_in * layer.kernel**2, layer.out_size() ** 2
     a = rng.standard_normal((layer.c_out, depth)).astype(dtype)
     b = rng.standard_normal((batch, depth, length)).astype(dtype)
-    t_gemm, t_ours, t_torch = best_times([lambda: np.matmul(a, b), ours, theirs], repeat)
+    t_gemm, t_ours, t_torch = best_times([lambda: np.matmul(a, b), ours, theirs], repeat, clock)
 
     itemsize = np.dtype(dtype).itemsize
     cols_bytes = 0 if layer.kernel == 1 and layer.stride == 1 else batch * depth * length * itemsize
@@ -147,6 +152,9 @@ def main(argv=None) -> int:
                         help="threads for both libraries (default: NumPy's BLAS thread count)")
     parser.add_argument("--repeat", type=int, default=None,
                         help="best of this many rounds (default 7, 2 with --quick)")
+    parser.add_argument("--clock", choices=sorted(CLOCKS), default="wall",
+                        help="wall time (default) or the process's CPU time: steadier on a "
+                             "busy machine, comparable only with --threads 1")
     args = parser.parse_args(argv)
     batch, repeat = (1, 2) if args.quick else (8, 7)
     repeat = args.repeat or repeat
@@ -154,7 +162,8 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(threads)
     print(f"numpy {np.__version__}, torch {torch.__version__}; threads: {threads} "
-          f"(NumPy's BLAS and torch); batch {batch}, best of {repeat}; {load_average()}")
+          f"(NumPy's BLAS and torch); batch {batch}, best of {repeat} ({args.clock} time); "
+          f"{load_average()}")
     header = (f"{'layer':<22}{'dtype':<9}{'conv_ref':>10}{'torch':>10}{'ratio':>7}{'goal':>7}"
               f"{'peak GF/s':>11}{'ours%':>7}{'torch%':>7}{'mem MB':>9}{'budget':>9}")
     print(header)
@@ -163,7 +172,7 @@ def main(argv=None) -> int:
     with threadpool_limits(threads, user_api="blas"):
         for layer in LAYERS:
             for dtype, goal in ((np.float64, 1.0), (np.float32, 3.0)):
-                r = bench_layer(layer, dtype, repeat, batch)
+                r = bench_layer(layer, dtype, repeat, batch, CLOCKS[args.clock])
                 ratio = r["t_ours"] / r["t_torch"]
                 name = f"{layer.name} {np.dtype(dtype).name}"
                 print(f"{layer.name:<22}{np.dtype(dtype).name:<9}"

@@ -2,14 +2,14 @@
 
 The network (shapes for a batch of ``N`` 8x8 images)::
 
-    (N, 1, 8, 8) -conv 3x3, 8 filters, pad 1-> ReLU -> max-pool 2x2 -> (N, 8, 4, 4)
-                 -conv 3x3, 16 filters, pad 1-> ReLU -> max-pool 2x2 -> (N, 16, 2, 2)
-                 -flatten-> (N, 64) -linear-> (N, 10) scores -> softmax cross-entropy
+    (N, 1, 8, 8) -conv 3x3, 16 filters, pad 1-> ReLU -> max-pool 2x2 -> (N, 16, 4, 4)
+                 -conv 3x3, 32 filters, pad 1-> ReLU -> max-pool 2x2 -> (N, 32, 2, 2)
+                 -flatten-> (N, 128) -linear-> (N, 10) scores -> softmax cross-entropy
 
 Convolutions run forwards with `conv2d_im2col` and backwards with
 `conv2d_backward`; pooling forwards with `max_pool2d`. Training is plain
 mini-batch SGD with a step size decaying linearly to zero. Any ``H, W``
-divisible by 4 works; the linear layer takes ``16 * H/4 * W/4`` features.
+divisible by 4 works; the linear layer takes ``32 * H/4 * W/4`` features.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from conv_ref.pool import max_pool2d
 from conv_ref.unfold import conv2d_im2col
 
 N_CLASSES = 10
-CHANNELS = (8, 16)
+CHANNELS = (16, 32)
 LEARNING_RATE = 0.2
 BATCH_SIZE = 32
 
@@ -57,10 +57,10 @@ def _pool_backward(dout: np.ndarray, x: np.ndarray) -> np.ndarray:
 
 def _forward(params: dict[str, np.ndarray], x: np.ndarray):
     """Scores ``(N, 10)`` and the activations the backward pass needs."""
-    a1 = np.maximum(conv2d_im2col(x, params["w1"], params["b1"], padding=1), 0)  # (N, 8, H, W)
-    p1 = max_pool2d(a1, 2)  # (N, 8, H/2, W/2)
+    a1 = np.maximum(conv2d_im2col(x, params["w1"], params["b1"], padding=1), 0)  # (N, 16, H, W)
+    p1 = max_pool2d(a1, 2)  # (N, 16, H/2, W/2)
     a2 = np.maximum(conv2d_im2col(p1, params["w2"], params["b2"], padding=1), 0)
-    p2 = max_pool2d(a2, 2)  # (N, 16, H/4, W/4)
+    p2 = max_pool2d(a2, 2)  # (N, 32, H/4, W/4)
     scores = p2.reshape(len(x), -1) @ params["w3"] + params["b3"]  # (N, 10)
     return scores, (x, a1, p1, a2, p2)
 
@@ -135,7 +135,7 @@ def train_digits(X_train, y_train, X_test, seed=0, *, epochs=20, history=None):
     >>> train_digits(images, labels, images[:3], epochs=2, history=history).shape
     (3,)
     >>> len(history["loss"]), history["params"]["w1"].shape
-    (2, (8, 1, 3, 3))
+    (2, (16, 1, 3, 3))
     """
     fn = "train_digits"
     X_train = _check_images(fn, "X_train", X_train)

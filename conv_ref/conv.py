@@ -8,12 +8,13 @@ per sample and group: the windows are gathered into an im2col buffer
 ``(C_in/groups * prod(kernel), L_out)`` and multiplied by the weight matrix
 ``(C_out/groups, C_in/groups * prod(kernel))``.
 
-Speed (see ``bench/conv_ref.py``): the matrix product does nearly all the
-arithmetic, so the rest is kept out of its way. The im2col buffer holds one
-image (or a few small ones side by side) and is reused, which keeps it in cache
-and pays for its allocation once; it is filled by one slice copy per kernel
-tap, with the zero padding written once; each product writes straight into
-the output; a 1x1 kernel with stride 1 needs no buffer at all.
+Speed (``bench/conv_ref.py``): the matrix product does nearly all the
+arithmetic, so everything else is kept small. The im2col buffer holds one
+image, or a few small images side by side so that the product is wide enough
+to run near the BLAS peak. It is allocated and zeroed once and refilled for
+each chunk of images (the zero padding is the same every time), by one slice
+copy per kernel tap. A one-image product writes straight into the output; a
+1x1 kernel with stride 1 needs no buffer at all.
 """
 
 from __future__ import annotations
@@ -42,8 +43,8 @@ _LAYOUT = {
 }
 # nn.Conv*d's padding_mode -> pad mode.
 _PAD_MODE = {"reflect": "reflect", "replicate": "replicate", "circular": "circular"}
-# A matrix product with fewer columns than this runs well below the BLAS peak
-# (OpenBLAS: ~54 GFLOP/s at 196 columns, ~64 from about a thousand, float64).
+# A matrix product with fewer columns than this runs below the BLAS peak (OpenBLAS,
+# float64, 256 x 1152 weights: ~55 GFLOP/s at 196 columns, ~65 at 784, ~69 at 1568).
 _MIN_COLUMNS = 1024
 
 
@@ -55,6 +56,13 @@ def _images_per_chunk(n, length, rows, c_out):
     columns. ``b`` divides `n`, so every chunk fills the same buffers, and the
     chunk's buffers (``b * rows * length`` window entries, ``b * c_out * length``
     product entries) stay within the whole batch's im2col buffer, ``n * rows * length``.
+
+    Examples
+    --------
+    >>> _images_per_chunk(8, 14 * 14, 128 * 3 * 3, 256)  # a stride-2 layer: 4 * 196 columns
+    4
+    >>> _images_per_chunk(8, 56 * 56, 64 * 3 * 3, 64)  # 3136 columns already
+    1
     """
     fits = [b for b in range(1, max(n, 1) + 1)
             if n % b == 0 and (b == 1 or b * (rows + c_out) <= n * rows)]
@@ -77,9 +85,21 @@ def _matmul_windows(x, w, kernel, stride, pads, dilation, groups):
     Returns
     -------
     ndarray of shape (N, C_out, *out)
+
+    Examples
+    --------
+    Four images go in chunks of two; each image alone must give the same output:
+
+    >>> rng = np.random.default_rng(0)
+    >>> x, w = rng.standard_normal((4, 6, 5, 5)), rng.standard_normal((4, 3, 3, 3))
+    >>> args = (3, 3), (2, 2), ((1, 1), (1, 1)), (1, 1), 2
+    >>> y = _matmul_windows(x, w, *args)
+    >>> all(np.allclose(y[i], _matmul_windows(x[i:i + 1], w, *args)[0]) for i in range(4))
+    True
     """
     nd = len(kernel)
-    (n, c_in), (c_out, depth) = x.shape[:2], (w.shape[0], math.prod(w.shape[1:]))
+    n, c_in = x.shape[:2]
+    c_out, depth = w.shape[0], math.prod(w.shape[1:])  # depth = C_in // groups * prod(kernel)
     out = tuple(
         conv_output_length(size + lo + hi, k, s, 0, d)
         for size, k, s, (lo, hi), d in zip(x.shape[2:], kernel, stride, pads, dilation,
@@ -96,12 +116,13 @@ def _matmul_windows(x, w, kernel, stride, pads, dilation, groups):
         return y
 
     chunk = _images_per_chunk(n, length, c_in * math.prod(kernel), c_out)
-    # The buffer is reused by every chunk, so it is allocated (and its memory
-    # paged in) once; its padding entries are zeroed once, as no chunk writes them.
-    # Layout (C_in, *kernel, chunk, *out): each group's rows are one contiguous
-    # (depth, chunk * length) matrix, the images of the chunk side by side.
+    # One buffer for all chunks: allocated (and its memory paged in) once, its
+    # padding entries zeroed once, as no chunk writes them. Layout
+    # (C_in, *kernel, chunk, *out): each group's rows are one contiguous
+    # (depth, chunk * length) matrix, the chunk's images side by side, so the
+    # product reads it as is.
     cols = (np.zeros if padded else np.empty)((c_in, *kernel, chunk) + out, dtype=x.dtype)
-    # _gather_into sees the buffer as (chunk, C_in, *kernel, *out), its im2col layout.
+    # The same memory seen as (chunk, C_in, *kernel, *out): per image, _gather_into's layout.
     windows = np.moveaxis(cols, nd + 1, 0)
     cols = cols.reshape(groups, depth, chunk * length)
     if chunk > 1:

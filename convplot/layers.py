@@ -319,22 +319,26 @@ def loss_curve(losses: Sequence[float], title: str = "Training loss") -> Figure:
     return fig
 
 
-def filter_grid(weight, title: str = "Learned filters") -> Figure:
+def filter_grid(weight, title: str = "Learned filters", per_row: int = 8) -> Figure:
     """Every filter of a ``(C_out, 1, kH, kW)`` weight as a small image, one colour scale.
 
     Blue is negative, red positive, white zero: the same scale for all filters,
-    so their strengths can be compared.
+    so their strengths can be compared. Filters fill rows of `per_row`.
     """
     weight = np.asarray(weight, dtype=float)
     if weight.ndim != 4 or weight.shape[1] != 1:
         raise ValueError(f"filter_grid: expected weight of shape (C_out, 1, kH, kW), "
                          f"got {weight.shape}")
     limit = np.abs(weight).max() or 1.0
-    fig, axes = plt.subplots(1, len(weight), figsize=(min(10, 1.2 * len(weight) + 0.6), 1.7))
-    for index, (ax, kernel) in enumerate(zip(np.atleast_1d(axes), weight[:, 0], strict=True)):
-        ax.imshow(kernel, cmap=DIVERGING, vmin=-limit, vmax=limit)
-        ax.set_title(str(index), fontsize=9)
+    cols = min(per_row, len(weight))
+    rows = -(-len(weight) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(min(10, 1.2 * cols + 0.6), 1.4 * rows + 0.4),
+                             squeeze=False)
+    for index, ax in enumerate(axes.ravel()):
         ax.axis("off")
+        if index < len(weight):
+            ax.imshow(weight[index, 0], cmap=DIVERGING, vmin=-limit, vmax=limit)
+            ax.set_title(str(index), fontsize=9)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig

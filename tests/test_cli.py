@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import csv
+import functools
 import os
 import subprocess
 import sys
 
 import pytest
 
+from autograder import cli
 from autograder.cli import main
+from autograder.grade import grade
 from tests.conftest import REPO
 from tests.nbfactory import notebook, to_bytes
 
@@ -46,16 +49,18 @@ def test_bad_arguments_exit_2_without_a_traceback(tmp_path):
     assert usage.returncode == 2 and "expects an integer >= 1, got 0" in usage.stderr
 
 
-def test_no_seed_is_a_grader_error(tmp_path):
+def test_no_seed_is_a_grader_error(tmp_path, monkeypatch, capsys):
+    # A course root without autograder.toml, whatever the checkout has.
+    course = tmp_path / "course"
+    course.mkdir()
+    monkeypatch.setattr(cli, "grade", functools.partial(grade, course_root=course))
+    monkeypatch.delenv("AUTOGRADER_SEED", raising=False)
+    monkeypatch.setenv("COLUMNS", "300")
     (tmp_path / "alice.ipynb").write_bytes(to_bytes(notebook({"corr1d": PERFECT_CORR1D})))
-    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SEED"} | {"COLUMNS": "300"}
-    result = subprocess.run(
-        [sys.executable, "-m", "autograder", "grade", str(tmp_path), "--out", str(tmp_path / "o")],
-        capture_output=True, text=True, cwd=REPO, env=env, timeout=300)
-    if (REPO / "autograder.toml").exists():
-        pytest.skip("this course root has an autograder.toml with a grading seed")
-    assert result.returncode == 2
-    assert "resolve_seed: no grading seed; pass --seed, set AUTOGRADER_SEED" in result.stderr
+    assert main(["grade", str(tmp_path / "alice.ipynb"), "--out", str(tmp_path / "o")]) == 2
+    assert "resolve_seed: no grading seed; pass --seed, set AUTOGRADER_SEED" in (
+        capsys.readouterr().err)
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root can make a folder unwritable to itself")

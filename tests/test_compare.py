@@ -115,7 +115,7 @@ def test_mismatch_details_follow_the_feedback_layout():
     assert m["max_abs"] == pytest.approx(89.0)
     assert m["differs"][2][3] is True and sum(map(sum, m["differs"])) == 1
     assert m["abs_diff_map"] is None
-    assert "1 of 12 entries differ; the first at index (2, 3): expected 11.0, got 100.0" in (
+    assert "1 of 12 entries differ; the first at index [2, 3]: expected 11, got 100" in (
         result.message)
     json.dumps(d, allow_nan=False)
 

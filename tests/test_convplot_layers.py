@@ -152,6 +152,13 @@ def test_filter_grid_draws_every_filter_on_one_symmetric_scale():
         filter_grid(np.ones((2, 3, 3, 3)))
 
 
+def test_filter_grid_wraps_into_rows_and_leaves_spare_axes_empty():
+    fig = filter_grid(np.ones((11, 1, 3, 3)), per_row=4)
+    assert len(fig.axes) == 12
+    assert [bool(ax.images) for ax in fig.axes] == [True] * 11 + [False]
+    assert fig.axes[10].get_title() == "10"
+
+
 def test_misclassified_shows_only_the_wrong_predictions():
     images = np.arange(4 * 64, dtype=float).reshape(4, 1, 8, 8)
     fig = misclassified(images, np.array([0, 1, 2, 3]), np.array([0, 7, 2, 5]))

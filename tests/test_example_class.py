@@ -5,61 +5,54 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from autograder.catalog import max_score, problems_for
+from autograder.catalog import ASSIGNMENTS, max_score, problems_for
 from autograder.grade import grade
 from examples import make_class
-from tests.conftest import REPO
-
-SOLVED = make_class.assignments(REPO)
-pytestmark = pytest.mark.skipif(
-    "01_conv1d" not in SOLVED, reason="solutions/01_conv1d/01_conv1d.ipynb is not written yet"
-)
+from tests.conftest import REPO, read_notebook, solution_path
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    dest = tmp_path_factory.mktemp("class")
-    return make_class.build_class(dest, REPO)
-
-
-@pytest.fixture(scope="module")
-def graded(built, tmp_path_factory):
-    results = grade([built], out=tmp_path_factory.mktemp("out"), seed=11, timeout=20)
+def graded(example_class, tmp_path_factory):
+    results = grade([example_class], out=tmp_path_factory.mktemp("out"), seed=11, timeout=20)
     return {(r.student, r.assignment): r for r in results}
 
 
-def test_the_class_has_every_student_in_nbgrader_layout(built):
-    students = {p.parent.parent.name for p in built.glob("*/*/*.ipynb")}
+def test_every_assignment_has_a_solution_to_build_the_class_from():
+    assert make_class.assignments(REPO) == sorted(ASSIGNMENTS)
+
+
+def test_the_class_has_every_student_in_nbgrader_layout(example_class):
+    students = {p.parent.parent.name for p in example_class.glob("*/*/*.ipynb")}
     assert set(make_class.MISTAKES) | set(make_class.HOSTILE) <= students
     assert {"perfect", "partial", "untouched", "broken_json"} <= students
-    for a in SOLVED:
-        assert (built / "perfect" / a / f"{a}.ipynb").is_file()
-        assert (built / "partial" / a / f"{a}.ipynb").is_file()
+    for a in ASSIGNMENTS:
+        assert (example_class / "perfect" / a / f"{a}.ipynb").is_file()
+        assert (example_class / "partial" / a / f"{a}.ipynb").is_file()
 
 
-def test_the_perfect_student_is_the_solution_byte_for_byte(built):
-    solution = nbformat.read(REPO / "solutions" / "01_conv1d" / "01_conv1d.ipynb", 4)
-    assert (built / "perfect" / "01_conv1d" / "01_conv1d.ipynb").read_bytes() == (
+def test_the_perfect_student_is_the_solution_byte_for_byte(example_class):
+    solution = read_notebook(solution_path("01_conv1d"))
+    assert (example_class / "perfect" / "01_conv1d" / "01_conv1d.ipynb").read_bytes() == (
         nbformat.writes(solution).encode()
     )
 
 
-def test_a_mistake_edits_only_its_function(built):
-    solution = make_class.solution_sources(
-        nbformat.read(REPO / "solutions" / "01_conv1d" / "01_conv1d.ipynb", 4))
+def test_a_mistake_edits_only_its_function(example_class):
+    solution = make_class.solution_sources(read_notebook(solution_path("01_conv1d")))
     flipped = make_class.solution_sources(
-        nbformat.read(built / "flipped_kernel" / "01_conv1d" / "01_conv1d.ipynb", 4))
+        nbformat.read(example_class / "flipped_kernel" / "01_conv1d" / "01_conv1d.ipynb", 4))
     changed = {name for name in solution if solution[name] != flipped[name]}
     assert changed == {"corr1d"}
 
 
 def test_editing_an_unknown_function_is_refused():
-    nb = nbformat.read(REPO / "solutions" / "01_conv1d" / "01_conv1d.ipynb", 4)
+    nb = read_notebook(solution_path("01_conv1d"))
     with pytest.raises(ValueError, match=r"with_functions: no solution cell for \['conv9d'\]"):
         make_class.with_functions(nb, {"conv9d": "def conv9d(): pass"})
 
 
-def test_a_built_class_is_reused_until_a_source_changes(built, monkeypatch):
+def test_a_built_class_is_reused_until_a_source_changes(tmp_path, monkeypatch):
+    built = make_class.build_class(tmp_path, REPO)  # its own: this test rebuilds it
     stamp = built.parent / make_class.STAMP
     before = stamp.read_text()
     marker = built / "perfect" / "marker"
@@ -88,7 +81,7 @@ def test_honest_students_get_the_verdicts_their_mistakes_deserve(graded):
 
 @pytest.mark.slow
 def test_every_assignment_has_a_perfect_and_a_partial_grade(graded):
-    for a in SOLVED:
+    for a in ASSIGNMENTS:
         assert graded["perfect", a].score == max_score(a), a
         partial = graded["partial", a]
         solved = problems_for(a)[: max(1, len(problems_for(a)) // 2)]

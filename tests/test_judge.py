@@ -87,6 +87,17 @@ def test_statuses_score_zero_with_a_reason(conv1d_cases, status, words):
     assert result.details["stage"] == "status"
 
 
+@pytest.mark.parametrize(("status", "reason", "message"), [
+    ("timeout", "the submission ran longer than 30 s",
+     "`conv1d` did not finish: the submission ran longer than 30 s."),
+    ("crashed", "exceeded the memory limit (2.0 GiB) in conv1d",
+     "The process running `conv1d` died: exceeded the memory limit (2.0 GiB) in conv1d."),
+])
+def test_a_stopped_call_says_which_limit_stopped_it(conv1d_cases, status, reason, message):
+    case = conv1d_cases[0]
+    assert judge(case, outcome(case, status, message=reason), 1.0).message == message
+
+
 def test_accuracy_cases():
     case = generate_cases("train_digits", PUBLIC_SEED, public=True)[0]
     assert case.timeout == 90.0 and case.kind == "accuracy"

@@ -29,7 +29,7 @@ import nbformat
 import pytest
 
 from autograder.catalog import ASSIGNMENTS, problems_for
-from tests.conftest import REPO
+from tests.conftest import REPO, read_notebook, release_path, solution_path
 
 KERNEL = "conv-course"
 
@@ -96,26 +96,6 @@ WORKED_EXAMPLES: dict[str, list[str]] = {
 
 # Cell metadata that nbgrader writes into the release and the grader relies on.
 _COMPARED_METADATA = ("nbgrader", "tags", "editable", "deletable")
-
-
-def solution_path(assignment: str) -> Path:
-    return REPO / "solutions" / assignment / f"{assignment}.ipynb"
-
-
-def release_path(assignment: str) -> Path:
-    return REPO / "notebooks" / assignment / f"{assignment}.ipynb"
-
-
-def read_notebook(path: Path) -> nbformat.NotebookNode:
-    """Read a notebook, failing (not skipping) with a clear message when it is missing."""
-    if not path.is_file():
-        pytest.fail(
-            f"{path.relative_to(REPO)} does not exist: every assignment of "
-            "autograder.catalog.ASSIGNMENTS needs its solution notebook in solutions/ and "
-            "its release in notebooks/ (make release)",
-            pytrace=False,
-        )
-    return nbformat.read(path, as_version=4)
 
 
 def nbgrader_meta(cell) -> dict:

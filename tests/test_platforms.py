@@ -22,7 +22,7 @@ from autograder.platforms.gradescope import GRADER_FAILED, run
 from autograder.platforms.gradescope_bundle import build_bundle
 from autograder.platforms.nbgrader_db import course_settings, write_scores
 from tests.conftest import REPO
-from tests.test_feedback import CLASS, HOSTILE, sample_results
+from tests.test_feedback import HOSTILE, sample_results
 
 # ----------------------------------------------------------------------------- Canvas
 
@@ -193,11 +193,9 @@ def _autograder_tree(root: Path, notebook: Path | None, seed: int | None = 4242)
 
 
 @pytest.mark.slow
-def test_gradescope_run_writes_results_in_gradescope_schema(tmp_path, monkeypatch):
+def test_gradescope_run_writes_results_in_gradescope_schema(tmp_path, monkeypatch, example_class):
     monkeypatch.delenv("AUTOGRADER_SEED", raising=False)
-    notebook = CLASS / "flipped_kernel" / "01_conv1d" / "01_conv1d.ipynb"
-    if not notebook.is_file():
-        pytest.skip("example class not built (run `autograder demo`)")
+    notebook = example_class / "flipped_kernel" / "01_conv1d" / "01_conv1d.ipynb"
     root = _autograder_tree(tmp_path, notebook)
     assert run(root) == 0
     text = (root / "results" / "results.json").read_text()

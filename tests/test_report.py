@@ -79,10 +79,19 @@ def test_flagged_submissions_say_why():
     page = render_summary(sample_results())
     rows = _rows(_section(page, "<h2>Flagged submissions</h2>", "<h2>Slowest"))
     assert rows[1:] == [
-        "bob 02_conv2d 2 / 11 forbidden call timeout open",
+        "bob 02_conv2d 2 / 11 forbidden call timeout The notebook's code ran out of time, so "
+        "the remaining cases were not run. open",
         "carol 01_conv1d 0 / 12 could not be graded the notebook is not valid JSON "
         "(line 1, column 20: Expecting ',' delimiter) open",
     ]
+
+
+def test_a_flagged_note_keeps_its_code_spans_and_escapes_the_rest():
+    note = "cell 31, line 7 in `conv1d`: `torch.nn.functional.conv1d` <b>"
+    result = SubmissionResult("dan", "01_conv1d", 0, 12, flags=["forbidden_call"], notes=[note])
+    page = render_summary([result])
+    assert ("cell 31, line 7 in <code>conv1d</code>: <code>torch.nn.functional.conv1d</code> "
+            "&lt;b&gt;") in page
 
 
 def test_case_statuses_flag_a_submission_the_pipeline_did_not_flag():

@@ -14,7 +14,7 @@ from autograder.cases._core import Case, Mistake, bound, rerun
 FLIP_TITLE = ("Your output equals the textbook (signal-processing) convolution, which flips "
               "the kernel.")
 FLIP_HINT = ("Deep-learning convolution is cross-correlation and does not flip the kernel: "
-             "y[i] = sum_j h[j] * x[i*stride + j].")
+             "`y[i] = sum_j h[j] * x[i*stride + j]`.")
 
 
 def flipped_kernel(arg: str, axes: tuple[int, ...]) -> Mistake:
@@ -58,7 +58,8 @@ def stride_ignored() -> Mistake:
         return rerun(case, stride=1)
 
     return Mistake("stride_ignored", "Your output equals the answer for stride 1.",
-                   "Move the window by `stride` positions between outputs: start at i*stride.", fn)
+                   "Move the window by `stride` positions between outputs: "
+                   "start at `i*stride`.", fn)
 
 
 def weight_axes_swapped(arg: str = "weight") -> Mistake:
@@ -70,8 +71,8 @@ def weight_axes_swapped(arg: str = "weight") -> Mistake:
         return rerun(case, **{arg: w.swapaxes(0, 1)})
 
     return Mistake("weight_axes_swapped",
-                   "Your output uses the weight as if its axes were (C_in, C_out, ...).",
-                   "PyTorch's layout is weight[c_out, c_in, ...]: the first axis is the output "
+                   "Your output uses the weight as if its axes were `(C_in, C_out, ...)`.",
+                   "PyTorch's layout is `weight[c_out, c_in, ...]`: the first axis is the output "
                    "channel.", fn)
 
 
@@ -85,8 +86,8 @@ def missing_plus_one(spatial: int) -> Mistake:
 
     return Mistake("missing_plus_one", "Your output is one position short: it equals the right "
                    "answer without its last position.",
-                   "The output length is floor((n + 2*p - k) / s) + 1: count the first window "
-                   "too (range(L_out), not range(L_out - 1)).", fn)
+                   "The output length is `floor((n + 2*p - k) / s) + 1`: count the first window "
+                   "too (`range(L_out)`, not `range(L_out - 1)`).", fn)
 
 
 def padding_one_side(x: str, spatial: int, side: str) -> Mistake:
@@ -102,7 +103,7 @@ def padding_one_side(x: str, spatial: int, side: str) -> Mistake:
 
     return Mistake(f"padding_{side}_only",
                    f"Your output equals the answer with all the padding on the {side} side only.",
-                   "padding=p puts p zeros on BOTH sides: the padded length is n + 2*p.", fn)
+                   "padding=p puts p zeros on BOTH sides: the padded length is `n + 2*p`.", fn)
 
 
 def total_padding() -> Mistake:

@@ -92,9 +92,9 @@ BACKWARD_MISTAKES = [
             "Sum dweight over every sample of the batch.", _first_sample),
     Mistake("dx_kernel_not_flipped", "Your dx uses the kernel without rotating it by 180 degrees.",
             "dx is a transposed convolution: a full correlation with the kernel flipped in both "
-            "axes (or scatter dout[p, q] * weight into the window it came from).", _dx_unflipped),
+            "axes (or scatter `dout[p, q] * weight` into the window it came from).", _dx_unflipped),
     Mistake("dbias_not_summed_over_positions", "Your dbias keeps one value per output position.",
-            "dbias[o] = dout[:, o].sum(): over the batch AND every position.", _dbias_positions),
+            "`dbias[o] = dout[:, o].sum()`: over the batch AND every position.", _dbias_positions),
 ]
 
 # ----------------------------------------------------------------------------- numeric_gradient
@@ -142,13 +142,13 @@ def _perturbed(case: Case, scheme: str):
 
 GRADIENT_MISTAKES = [
     Mistake("forward_differences", "Your gradient uses forward differences (f(x+h) - f(x)) / h.",
-            "Central differences are (f(x + h e_i) - f(x - h e_i)) / (2h): error O(h**2), not "
+            "Central differences are `(f(x + h*e_i) - f(x - h*e_i)) / (2*h)`: error `O(h**2)`, not "
             "O(h).", lambda case: _perturbed(case, "forward")),
     Mistake("missing_half", "Your gradient is twice the right one.",
             "Divide the central difference by 2h, not h.",
             lambda case: 2 * np.asarray(case.expected)),
     Mistake("perturbed_all_entries", "Your gradient moves every entry of x at once.",
-            "Perturb ONE entry at a time: x + h*e_i, with e_i zero except at index i.",
+            "Perturb ONE entry at a time: `x + h*e_i`, with `e_i` zero except at index i.",
             lambda case: _perturbed(case, "all")),
 ]
 

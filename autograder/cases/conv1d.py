@@ -69,12 +69,12 @@ def _size_one_side(case: Case):
 
 SIZE_MISTAKES = [
     Mistake("missing_plus_one", "Your answer is one less than the right size: the +1 is missing.",
-            "The first window also counts: L_out = floor((n + 2*p - d*(k-1) - 1) / s) + 1.",
+            "The first window also counts: `L_out = floor((n + 2*p - d*(k-1) - 1) / s) + 1`.",
             _size_variant(plus_one=0)),
     Mistake("padding_one_side", "Your answer adds the padding once instead of twice.",
-            "padding=p adds p zeros on each side: the padded length is n + 2*p.", _size_one_side),
+            "padding=p adds p zeros on each side: the padded length is `n + 2*p`.", _size_one_side),
     Mistake("dilation_ignored", "Your answer ignores the dilation.",
-            "A kernel of size k with dilation d spans d*(k-1) + 1 input positions.",
+            "A kernel of size k with dilation d spans `d*(k-1) + 1` input positions.",
             _size_variant(dilation=1)),
     Mistake("ceil_instead_of_floor", "Your answer rounds up instead of down.",
             "A window that does not fit completely is dropped: use floor division //.",

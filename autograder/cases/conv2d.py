@@ -48,7 +48,8 @@ def _transposed_kernel(case: Case):
 
 CORR2D_MISTAKES = [
     m.flipped_kernel("K", (-2, -1)),
-    Mistake("kernel_transposed", "Your output uses the kernel transposed (K[j, i] for K[i, j]).",
+    Mistake("kernel_transposed",
+            "Your output uses the kernel transposed (`K[j, i]` for `K[i, j]`).",
             "The first kernel index moves down the rows, the second along the columns.",
             _transposed_kernel),
     m.missing_plus_one(2),
@@ -113,7 +114,7 @@ PAD2D_MISTAKES = [
                                              _NUMPY_MODE[mode]))),
     Mistake("symmetric_instead_of_reflect", "Your output mirrors including the edge value "
             "(np.pad mode 'symmetric').",
-            "'reflect' mirrors around the edge without repeating it: [1,2,3] -> [2,1,2,3,2].",
+            "'reflect' mirrors around the edge without repeating it: `[1,2,3]` -> `[2,1,2,3,2]`.",
             _pad_variant(lambda x, s, mode: (_widths(x, *s), "symmetric")
                          if mode == "reflect" else None)),
     Mistake("padded_all_axes", "Your output is padded along every axis, not only the last two.",
@@ -228,8 +229,8 @@ CONV2D_MISTAKES = [
     Mistake("padding_axes_swapped", "Your output uses the padding (pH, pW) the wrong way round.",
             "padding=(pH, pW): the first value pads the rows (top and bottom).",
             _axes_swapped("padding")),
-    Mistake("padding_mode_ignored", "Your output is the one for padding_mode='zeros'.",
-            "Pad the input with pad2d(x, padding, mode=padding_mode) first, then convolve "
+    Mistake("padding_mode_ignored", "Your output is the one for `padding_mode='zeros'`.",
+            "Pad the input with `pad2d(x, padding, mode=padding_mode)` first, then convolve "
             "without padding.", _mode_ignored),
 ]
 

@@ -52,7 +52,7 @@ def _first_axis(case: Case):
 
 SHIFT_MISTAKES = [
     Mistake("shift_wrong_direction", "Your output is shifted the other way.",
-            "A shift by k moves entries RIGHT: y[i] = x[i - k] (np.roll(x, k)).",
+            "A shift by k moves entries RIGHT: `y[i] = x[i - k]` (`np.roll(x, k)`).",
             lambda case: rerun(case, k=-bound(case)["k"])),
     Mistake("wrapped_instead_of_zeros", "Your output wraps around although circular=False.",
             "With circular=False the entries that leave are dropped and zeros enter.",
@@ -112,8 +112,8 @@ def _zero_padded(case: Case):
 
 CIRCULAR_MISTAKES = [
     m.flipped_kernel("w", (-1,)),
-    Mistake("not_centred", "Your output is not centred: it uses x[(i + j) % n] instead of "
-            "x[(i + j - len(w)//2) % n].", "The middle tap w[len(w)//2] multiplies x[i].",
+    Mistake("not_centred", "Your output is not centred: it uses `x[(i + j) % n]` instead of "
+            "`x[(i + j - len(w)//2) % n]`.", "The middle tap `w[len(w)//2]` multiplies `x[i]`.",
             _not_centred),
     Mistake("zero_padded", "Your output uses zero padding at the borders instead of wrapping.",
             "Circular: index (i + j - len(w)//2) % n wraps around the ends.", _zero_padded),
@@ -137,12 +137,13 @@ def _circulant_not_centred(case: Case):
 CIRCULANT_MISTAKES = [
     Mistake("circulant_convolution", "Your matrix is the circulant of a convolution (the kernel "
             "flipped, which is also C transposed).",
-            "C @ x must equal circular_conv1d(x, w): cross-correlation, C[i, (i + j - len(w)//2) "
-            "% n] = w[j].", lambda case: rerun(case, w=np.asarray(bound(case)["w"])[::-1])),
+            "`C @ x` must equal `circular_conv1d(x, w)`: cross-correlation, "
+            "`C[i, (i + j - len(w)//2) % n] = w[j]`.",
+            lambda case: rerun(case, w=np.asarray(bound(case)["w"])[::-1])),
     Mistake("circulant_transposed", "Your matrix is the transpose of the right one.",
             "Row i of C computes output i.", lambda case: np.asarray(case.expected).T),
-    Mistake("not_centred", "Your matrix is not centred: w[0] is on the main diagonal.",
-            "The middle tap w[len(w)//2] is on the main diagonal.", _circulant_not_centred),
+    Mistake("not_centred", "Your matrix is not centred: `w[0]` is on the main diagonal.",
+            "The middle tap `w[len(w)//2]` is on the main diagonal.", _circulant_not_centred),
 ]
 
 # ----------------------------------------------------------------------------- equivariance gap
@@ -184,10 +185,10 @@ GAP_MISTAKES = [
     Mistake("zero_shift", "Your gap uses shifts that let zeros in.",
             "Use circular shifts (np.roll): then circular convolution has gap exactly 0.",
             lambda case: _gap(case, zeros=True)),
-    Mistake("no_abs", "Your gap is the largest signed difference, not the largest |difference|.",
+    Mistake("no_abs", "Your gap is the largest signed difference, not the largest `|difference|`.",
             "Take np.abs before np.max.", lambda case: _gap(case, absolute=False)),
     Mistake("sum_instead_of_max", "Your gap sums the differences instead of taking the largest.",
-            "The gap is max |f(shift(x, k)) - shift(f(x), k)|.",
+            "The gap is `max |f(shift(x, k)) - shift(f(x), k)|`.",
             lambda case: _gap(case, reduce=np.sum)),
 ]
 
@@ -212,15 +213,16 @@ def _uncentred_eigenvalues(case: Case):
 
 EIGEN_MISTAKES = [
     Mistake("eigenvalues_conjugated", "Your eigenvalues are the complex conjugates of the right "
-            "ones (np.fft.fft where n * np.fft.ifft is needed, or the other sign convention).",
-            "With F[t, m] = exp(+2j*pi*m*t/n), lam[m] = sum_t c[t] * exp(+2j*pi*m*t/n) = "
-            "n * np.fft.ifft(c)[m], c being C's first row.",
+            "ones (`np.fft.fft` where `n * np.fft.ifft` is needed, or the other sign convention).",
+            "With `F[t, m] = exp(+2j*pi*m*t/n)`, "
+            "`lam[m] = sum_t c[t] * exp(+2j*pi*m*t/n) = n * np.fft.ifft(c)[m]`, "
+            "`c` being C's first row.",
             lambda case: np.conj(case.expected)),
     Mistake("missing_factor_n", "Your eigenvalues are n times too small.",
-            "np.fft.ifft divides by n: lam = n * np.fft.ifft(c).",
+            "`np.fft.ifft` divides by `n`: `lam = n * np.fft.ifft(c)`.",
             lambda case: np.asarray(case.expected) / bound(case)["n"]),
-    Mistake("kernel_not_centred", "Your eigenvalues are those of the circulant with w[0] on the "
-            "diagonal.", "C's first row c has w[j] at column (j - len(w)//2) % n.",
+    Mistake("kernel_not_centred", "Your eigenvalues are those of the circulant with `w[0]` on "
+            "the diagonal.", "C's first row c has `w[j]` at column `(j - len(w)//2) % n`.",
             _uncentred_eigenvalues),
 ]
 

@@ -80,19 +80,19 @@ def _kernel_once(b, right):
 
 PARAM_MISTAKES = [
     Mistake("bias_ignored", "Your count leaves out the biases.",
-            "With bias=True there is one bias per output channel: add c_out.",
+            "With bias=True there is one bias per output channel: add `c_out`.",
             _count_variant(lambda b, right: right - b["c_out"] if b["bias"] else None)),
     Mistake("bias_always_counted", "Your count includes biases although bias=False.",
-            "Add the c_out biases only when bias is True.",
+            "Add the `c_out` biases only when bias is True.",
             _count_variant(lambda b, right: None if b["bias"] else right + b["c_out"])),
     Mistake("bias_per_input_channel", "Your count has one bias per input channel.",
             "There is one bias per OUTPUT channel.",
             _count_variant(lambda b, right: right - b["c_out"] + b["c_in"] if b["bias"] else None)),
     Mistake("groups_ignored", "Your count ignores the groups.",
-            "With groups=g each filter sees only c_in // g input channels.",
+            "With groups=g each filter sees only `c_in // g` input channels.",
             _count_variant(lambda b, right: _count(**{**b, "groups": 1}))),
-    Mistake("kernel_not_squared", "Your count uses kernel_size once instead of kH * kW.",
-            "An int kernel_size k means a k x k kernel: k*k weights per input channel.",
+    Mistake("kernel_not_squared", "Your count uses `kernel_size` once instead of `kH * kW`.",
+            "An int kernel_size k means a k x k kernel: `k*k` weights per input channel.",
             _count_variant(_kernel_once)),
 ]
 

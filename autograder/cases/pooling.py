@@ -67,7 +67,8 @@ def _excluding_padding(case: Case):
 
 STRIDE_DEFAULT = Mistake(
     "stride_default_one", "Your output uses stride 1 when stride is None.",
-    "Like PyTorch, stride=None means stride = kernel_size: windows do not overlap.", _stride_one)
+    "Like PyTorch, `stride=None` means `stride = kernel_size`: windows do not overlap.",
+    _stride_one)
 
 MAX_MISTAKES = [
     Mistake("pool_padded_with_zeros", "Your max pool pads with zeros, which beat negative values.",
@@ -77,11 +78,11 @@ MAX_MISTAKES = [
 ]
 AVG_MISTAKES = [
     Mistake("avg_excludes_padding", "Your average divides by the number of real (unpadded) "
-            "entries.", "With count_include_pad=True (PyTorch's default) every window divides by "
-            "kH*kW, padding included.", _excluding_padding),
+            "entries.", "With `count_include_pad=True` (PyTorch's default) every window divides by "
+            "`kH*kW`, padding included.", _excluding_padding),
     STRIDE_DEFAULT,
     Mistake("sum_instead_of_mean", "Your output is the sum of each window, not its mean.",
-            "Divide by kH*kW.", lambda case: np.asarray(case.expected) * np.prod(
+            "Divide by `kH*kW`.", lambda case: np.asarray(case.expected) * np.prod(
                 np.broadcast_to(bound(case)["kernel_size"], 2))),
 ]
 
@@ -120,12 +121,12 @@ def _field_variant(**options):
 
 FIELD_MISTAKES = [
     Mistake("jump_ignored", "Your size adds k - 1 per layer without multiplying by the jump.",
-            "Each layer adds d*(k - 1)*jump: after strides, neighbouring outputs are jump "
+            "Each layer adds `d*(k - 1)*jump`: after strides, neighbouring outputs are jump "
             "inputs apart.", _field_variant(use_jump=False)),
     Mistake("dilation_ignored", "Your size ignores the dilation.",
-            "A dilated kernel spans d*(k - 1) + 1 inputs.", _field_variant(use_dilation=False)),
+            "A dilated kernel spans `d*(k - 1) + 1` inputs.", _field_variant(use_dilation=False)),
     Mistake("jump_updated_first", "Your size uses each layer's own stride in its jump.",
-            "Add d*(k - 1)*jump with the jump of the layers BEFORE, then multiply jump by the "
+            "Add `d*(k - 1)*jump` with the jump of the layers BEFORE, then multiply jump by the "
             "stride.", _field_variant(jump_first=True)),
 ]
 

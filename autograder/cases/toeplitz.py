@@ -64,16 +64,16 @@ def _shift_columns(direction: int):
 
 FILTER_MISTAKES = [
     Mistake("toeplitz_transposed", "Your matrix is the transpose of the right one.",
-            "T has one ROW per output position: shape (L_out, n), with T @ x the output.",
+            "T has one ROW per output position: shape `(L_out, n)`, with `T @ x` the output.",
             _transposed),
     m.flipped_kernel("h", (-1,)),
     m.stride_ignored(),
     Mistake("mis_centred", "Your 'same' matrix is off by one column: the wrong tap is on the "
-            "main diagonal.", "For odd len(h), h[len(h)//2] sits on the main diagonal "
-            "(padding len(h)//2 on the left).", _shift_columns(+1)),
+            "main diagonal.", "For odd len(h), `h[len(h)//2]` sits on the main diagonal "
+            "(padding `len(h)//2` on the left).", _shift_columns(+1)),
     Mistake("mis_centred", "Your 'same' matrix is off by one column: the wrong tap is on the "
-            "main diagonal.", "For odd len(h), h[len(h)//2] sits on the main diagonal "
-            "(padding len(h)//2 on the left).", _shift_columns(-1)),
+            "main diagonal.", "For odd len(h), `h[len(h)//2]` sits on the main diagonal "
+            "(padding `len(h)//2` on the left).", _shift_columns(-1)),
 ]
 
 # ----------------------------------------------------------------------------- View II
@@ -93,11 +93,11 @@ def data_matrix(cs: CaseSet, rng) -> None:
 
 DATA_MISTAKES = [
     Mistake("data_matrix_transposed", "Your matrix is the transpose of the right one.",
-            "X has one ROW per kernel tap and one COLUMN per window: shape (k, L_out).",
+            "X has one ROW per kernel tap and one COLUMN per window: shape `(k, L_out)`.",
             _transposed),
     Mistake("rows_reversed", "Your matrix has its rows in reverse order.",
-            "Row j holds the inputs that multiply h[j]: X[j, i] = x_padded[i*stride + j]. "
-            "(The slides write h reversed, [h_m ... h_1], with the rows reversed to match.)",
+            "Row j holds the inputs that multiply `h[j]`: `X[j, i] = x_padded[i*stride + j]`. "
+            "(The slides write h reversed, `[h_m ... h_1]`, with the rows reversed to match.)",
             lambda case: np.asarray(case.expected)[::-1]),
     m.stride_ignored(),
     m.padding_one_side("x", 1, "left"), m.padding_one_side("x", 1, "right"),
@@ -150,16 +150,16 @@ def _im2col_layout(case: Case, order: str):
 
 IM2COL_MISTAKES = [
     Mistake("rows_ijc", "Your rows are in (i, j, c) order: kernel position first, channel last.",
-            "Rows go in (c, i, j) C order, as torch.nn.functional.unfold: row (c*kH + i)*kW + j.",
+            "Rows go in (c, i, j) C order, as torch.nn.functional.unfold: row `(c*kH + i)*kW + j`.",
             lambda case: _im2col_layout(case, "ijc")),
     Mistake("positions_column_major", "Your columns list the windows column by column.",
-            "Windows go row by row: column p*W_out + q is the window at output (p, q).",
+            "Windows go row by row: column `p*W_out + q` is the window at output (p, q).",
             lambda case: _im2col_layout(case, "ji")),
     Mistake("im2col_transposed", "Your matrix is the transpose of the right one.",
-            "One ROW per (channel, kernel position), one COLUMN per window: (C*kH*kW, L).",
+            "One ROW per (channel, kernel position), one COLUMN per window: `(C*kH*kW, L)`.",
             _transposed),
     Mistake("dilation_ignored", "Your windows ignore the dilation.",
-            "With dilation d the window reads every d-th input: x[p*s + i*d, q*s + j*d].",
+            "With dilation d the window reads every d-th input: `x[p*s + i*d, q*s + j*d]`.",
             lambda case: None if bound(case)["dilation"] == 1 else rerun(case, dilation=1)),
     m.stride_ignored(),
 ]
@@ -202,7 +202,7 @@ IM2COL_CONV_MISTAKES = [
     m.padding_one_side("x", 2, "left"), m.padding_one_side("x", 2, "right"),
     Mistake("weight_order_mismatch", "Your weight matrix is flattened in (i, j, c) order while "
             "the im2col rows are in (c, i, j) order.",
-            "weight.reshape(C_out, -1) already matches the (c, i, j) rows; do not transpose it "
+            "`weight.reshape(C_out, -1)` already matches the (c, i, j) rows; do not transpose it "
             "first.", _weight_order),
 ]
 
@@ -240,12 +240,13 @@ def _kernel_transposed(case: Case):
 
 BLOCK_MISTAKES = [
     Mistake("toeplitz_transposed", "Your matrix is the transpose of the right one.",
-            "M has one row per OUTPUT pixel: shape (H_out*W_out, H*W).", _transposed),
+            "M has one row per OUTPUT pixel: shape `(H_out*W_out, H*W)`.", _transposed),
     m.flipped_kernel("K", (-2, -1)),
     Mistake("column_major", "Your matrix numbers the pixels column by column (Fortran order).",
-            "X.ravel() is row by row: pixel (r, c) is entry r*W + c, and output (p, q) is row "
-            "p*W_out + q.", _column_major),
-    Mistake("kernel_transposed", "Your matrix uses the kernel transposed (K[j, i] for K[i, j]).",
+            "`X.ravel()` is row by row: pixel `(r, c)` is entry `r*W + c`, and output `(p, q)` "
+            "is row `p*W_out + q`.", _column_major),
+    Mistake("kernel_transposed",
+            "Your matrix uses the kernel transposed (`K[j, i]` for `K[i, j]`).",
             "The first kernel index moves down the rows.", _kernel_transposed),
 ]
 

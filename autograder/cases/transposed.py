@@ -76,12 +76,12 @@ def _mistakes(spatial: int) -> list[Mistake]:
     axes = tuple(range(-spatial, 0))
     return [
         m.flipped_kernel("weight", axes),
-        Mistake("weight_axes_swapped", "Your output reads the weight as (C_out, C_in, ...).",
-                "Transposed convolution weights are (C_in, C_out, ...), as PyTorch's.",
+        Mistake("weight_axes_swapped", "Your output reads the weight as `(C_out, C_in, ...)`.",
+                "Transposed convolution weights are `(C_in, C_out, ...)`, as PyTorch's.",
                 m.weight_axes_swapped().fn),
         Mistake("padding_not_cropped", "Your output is the full output, without removing the "
                 "padding.", "In a transposed convolution padding=p CROPS p entries from each "
-                "end: L_out = (L-1)*stride - 2*p + K.",
+                "end: `L_out = (L-1)*stride - 2*p + K`.",
                 lambda case: None if bound(case)["padding"] == 0 else rerun(case, padding=0)),
         _cropped_one_side(spatial, "left"), _cropped_one_side(spatial, "right"),
         m.stride_ignored(),

@@ -57,7 +57,7 @@ DILATE_MISTAKES = [
             "Dilation d puts d - 1 zeros between taps: dilation 1 is the kernel itself.",
             lambda case: rerun(case, dilation=tuple(d + 1 for d in _dilations(case)))),
     Mistake("trailing_zeros", "Your kernel has zeros after the last tap too.",
-            "The result has shape d*(k-1) + 1: it ends with a tap.", _trailing_zeros),
+            "The result has shape `d*(k-1) + 1`: it ends with a tap.", _trailing_zeros),
     Mistake("dilation_axes_swapped", "Your kernel uses the dilation (dH, dW) the wrong way round.",
             "dilation=(dH, dW): the first value spreads the rows.",
             lambda case: rerun(case, dilation=_dilations(case)[::-1])
@@ -119,12 +119,12 @@ def _groups_interleaved(case: Case):
 GENERAL_MISTAKES = [
     m.flipped_kernel("weight", (-2, -1)), m.bias_ignored(), m.stride_ignored(),
     Mistake("dilation_ignored", "Your output ignores the dilation.",
-            "With dilation d, tap (i, j) reads x[p*s + i*d, q*s + j*d].",
+            "With dilation d, tap `(i, j)` reads `x[p*s + i*d, q*s + j*d]`.",
             lambda case: None if np.all(np.asarray(bound(case)["dilation"]) == 1) else rerun(
                 case, dilation=1)),
     Mistake("groups_interleaved", "Your groups take every g-th channel instead of consecutive "
-            "channels.", "Group j uses input channels j*C_in/g ... (j+1)*C_in/g - 1 and output "
-            "channels j*C_out/g ... (j+1)*C_out/g - 1.", _groups_interleaved),
+            "channels.", "Group j uses input channels `j*C_in/g ... (j+1)*C_in/g - 1` and output "
+            "channels `j*C_out/g ... (j+1)*C_out/g - 1`.", _groups_interleaved),
     m.weight_axes_swapped(), m.missing_plus_one(2),
 ]
 

@@ -2,10 +2,10 @@
 
 Markdown renderers pass raw HTML through, so text that may come from the
 student (names, exception messages, tracebacks, source lines) goes through
-`text` (HTML characters as entities, Markdown punctuation backslash-escaped),
-`code` (an inline code span) or `block` (a fenced block); code spans and
-fences are chosen longer than any backtick run inside, so nothing can close
-them early.
+`text`, `code` (an inline code span) or `block` (a fenced block); code spans
+and fences are chosen longer than any backtick run inside, so nothing can close
+them early. `text` escapes only what could start markup, so that the ``.md``
+file still reads as plain text: ``|x| <= 1`` stays as it is, ``<b>`` does not.
 """
 
 from __future__ import annotations
@@ -18,20 +18,59 @@ from autograder.feedback.arrays import Grid
 from autograder.feedback.view import CaseView, FeedbackView, ProblemView, build_view
 from autograder.results import SubmissionResult
 
-_PUNCTUATION = re.compile(r"([\\`*_\[\]#|~])")
+# Backslash-escaped wherever they stand: code spans, emphasis, table cells, strikethrough.
+_PUNCTUATION = re.compile(r"([`*|~])")
+# `_` emphasises only when it does not stand between two letters or digits (`L_out` is safe).
+_UNDERSCORE = re.compile(r"(?<![A-Za-z0-9])_|_(?![A-Za-z0-9])")
+# With no `](` or `][` there is no link or image; a `[` that starts a line is escaped too
+# (no link definition, no task-list box), so a lone `[label]` has nothing to resolve to.
+_LINK_BRACKET = re.compile(r"\](?=[(\[])")
+# An entity (`&amp;`, `&#60;`) or an HTML tag, comment or autolink (`<b>`, `</`, `<!`, `<?`).
+_ENTITY = re.compile(r"&(?=[#A-Za-z])")
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")
+# At the start of a line: headings, block quotes, list items, setext underlines, link
+# definitions.
+_LINE_MARK = re.compile(r"^[#>+=\[-]|^\d{1,9}(?=[.)])")
+_INDENT = re.compile(r"^[ \t]+")  # four spaces would start a code block
 _SHADES = " .:-=+*#%@"
 _SPAN = re.compile(r"(`[^`\n]+`)")
 
 
-def text(s: str) -> str:
-    r"""Student text safe for Markdown: no HTML, no formatting.
+def text(s: str, line_start: bool = True) -> str:
+    r"""Student text safe for Markdown: no HTML, no formatting, and still readable as text.
 
-    >>> text("<b>x_1</b> & *y*.")
-    '&lt;b&gt;x\\_1&lt;/b&gt; &amp; \\*y\\*.'
+    `line_start` says whether `s` begins a line of the document (a heading or a
+    list marker could start there).
+
+    >>> text("<b>x_1</b> & *y* <= 2")
+    '&lt;b>x_1&lt;/b> & \\*y\\* <= 2'
+    >>> text("# [a](http://x)")
+    '\\# [a\\](http://x)'
     """
-    s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    s = _PUNCTUATION.sub(r"\\\1", s)
-    return s.replace("\n", "  \n")
+    lines = s.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "  \n".join(
+        _line_start(_inline(line)) if i or line_start else _inline(line)
+        for i, line in enumerate(lines)
+    )
+
+
+def _inline(line: str) -> str:
+    line = line.replace("\\", "\\\\")
+    line = _ENTITY.sub("&amp;", line)
+    line = _TAG.sub("&lt;", line)
+    line = _PUNCTUATION.sub(r"\\\1", line)
+    line = _UNDERSCORE.sub(r"\\_", line)
+    return _LINK_BRACKET.sub(r"\\]", line)
+
+
+def _line_start(line: str) -> str:
+    line = _INDENT.sub("", line)
+    mark = _LINE_MARK.match(line)
+    if mark is None:
+        return line
+    if mark.group().isdigit():  # `1.` starts a list, `1\.` does not
+        return f"{mark.group()}\\{line[mark.end():]}"
+    return f"\\{line}"
 
 
 def prose(s: str) -> str:
@@ -40,10 +79,12 @@ def prose(s: str) -> str:
     Code spans are literal in Markdown, so they are safe as they are.
 
     >>> prose("`conv_output_length` <is> missing_here")
-    '`conv_output_length` &lt;is&gt; missing\\_here'
+    '`conv_output_length` &lt;is> missing_here'
     """
     parts = _SPAN.split(s)
-    return "".join(p if i % 2 else text(p) for i, p in enumerate(parts))
+    return "".join(
+        p if i % 2 else text(p, line_start=i == 0) for i, p in enumerate(parts)
+    )
 
 
 def code(s: str) -> str:
@@ -147,7 +188,7 @@ def _case(c: CaseView, level: int) -> str:
         out += [text(c.differences), ""]
     if c.grid is not None:
         out += [block(grid_text(c.grid)), ""]
-        out += ["Entries marked `*` differ. " + text(c.tolerance), ""]
+        out += ["Entries marked `*` differ. " + prose(c.tolerance), ""]
     elif c.diff_map is not None:
         out += [
             "Where the output differs (each character is a block of entries; darker means "

@@ -252,7 +252,8 @@ def build_case_view(case: CaseResult, problem: str = "") -> CaseView:
         mistake_detail=detail,
         hint=case.hint,
         # The engine's hint starts with the mistake's sentence, shown above it already.
-        next_step=case.hint.removeprefix(detail).strip() or words.next_step(case.status, stage),
+        next_step=(case.hint.removeprefix(detail).strip()
+                   or words.next_step(case.status, stage, case.message)),
         inputs=[InputView(n, describe(v)) for n, v in _in_call_order(problem, details)],
         item=str(details.get("item") or ""),
         notes=[str(n) for n in details.get("notes") or []],
@@ -366,7 +367,7 @@ def _add_values(view: CaseView, details: dict) -> None:
     view.differences = " ".join(sentences)
     if "atol" in mismatch and "rtol" in mismatch:
         view.tolerance = (
-            "Entries count as equal when |received - expected| <= atol + rtol * |expected| "
+            "Entries count as equal when `|received - expected| <= atol + rtol * |expected|` "
             f"(atol={format_number(mismatch['atol'])}, rtol={format_number(mismatch['rtol'])})."
         )
     if exp_arr is not None and rec_arr is not None:

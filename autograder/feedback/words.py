@@ -29,11 +29,11 @@ STAGE_VERDICTS = {
 NEXT_STEPS = {
     "type": (
         "Return the same kind of value as the reference (shown under 'expected'): "
-        "for arrays, wrap your result in np.asarray(...) and check its dtype."
+        "for arrays, wrap your result in `np.asarray(...)` and check its dtype."
     ),
     "shape": (
         "Work out the output size by hand with "
-        "floor((n + 2*padding - dilation*(k-1) - 1) / stride) + 1 for each spatial axis, "
+        "`floor((n + 2*padding - dilation*(k-1) - 1) / stride) + 1` for each spatial axis, "
         "and check that batch and channel axes are where PyTorch puts them."
     ),
     "values": (
@@ -44,7 +44,7 @@ NEXT_STEPS = {
         "Read the last line of the traceback first: it names your line and the error. "
         "Then run the same inputs in your notebook."
     ),
-    "not_implemented": "Replace raise NotImplementedError() with your implementation.",
+    "not_implemented": "Replace `raise NotImplementedError()` with your implementation.",
     "missing": (
         "Define the function with exactly this name in its solution cell, and check that "
         "the cell runs without errors after 'Restart Kernel and Run All'."
@@ -54,13 +54,22 @@ NEXT_STEPS = {
         "array: vectorise the inner loops with NumPy."
     ),
     "crashed": (
-        "The process running your code died: remove sys.exit/os._exit/quit() calls and "
+        "The process running your code died: remove `sys.exit`/`os._exit`/`quit()` calls and "
         "avoid building very large arrays."
+    ),
+    "crashed_memory": (
+        "Your code ran out of memory: look for a list or array that grows inside a loop that "
+        "does not end, or an array far larger than the inputs (a dense matrix where a loop "
+        "over windows would do)."
+    ),
+    "crashed_exit": (
+        "Remove `sys.exit()`, `os._exit()`, `exit()` and `quit()` from your notebook: they "
+        "stop the grader's process too, and every case after them scores 0."
     ),
     "forbidden": (
         "Write the computation with NumPy yourself: library convolutions (torch conv, unfold "
-        "and pool functions, scipy.signal, scipy.ndimage, np.convolve, np.correlate, conv_ref) "
-        "are not allowed inside graded functions."
+        "and pool functions, `scipy.signal`, `scipy.ndimage`, `np.convolve`, `np.correlate`, "
+        "`conv_ref`) are not allowed inside graded functions."
     ),
     "invalid_output": (
         "Return a NumPy array or a plain number, not a custom object, a generator or an "
@@ -102,9 +111,20 @@ def verdict(status: str, stage: str | None, passed: bool) -> str:
     return VERDICTS.get(status, status.replace("_", " "))
 
 
-def next_step(status: str, stage: str | None) -> str:
-    """A generic 'what to look at next' for a failing case without a diagnosis."""
+def next_step(status: str, stage: str | None, message: str = "") -> str:
+    """A generic 'what to look at next' for a failing case without a diagnosis.
+
+    A crash is told apart by the sandbox's reason, quoted in the case's `message`.
+
+    >>> next_step("crashed", "status", "died: exceeded the memory limit (2.0 GiB)")[:30]
+    'Your code ran out of memory: l'
+    """
     key = stage if status == "ok" else status
+    if status == "crashed":
+        if "memory" in message:
+            key = "crashed_memory"
+        elif "exit(" in message:
+            key = "crashed_exit"
     return NEXT_STEPS.get(key or "", NEXT_STEPS["values"])
 
 
