@@ -14,6 +14,12 @@ environment variable ``AUTOGRADER_SEED``, or ``grading_seed`` in
     grading_seed = 81723
 
 It is recorded in every result, so a regrade gives the same numbers.
+
+The warm workers take seconds to start (PyTorch, SciPy, Matplotlib), so
+`grade` starts them as soon as it knows how many submissions need running,
+before it loads any notebook; the notebook steps, whose libraries (nbformat,
+nbgrader, IPython) take seconds to import too, are imported on first use, so
+that importing them and preparing the notebooks happen while the workers boot.
 """
 
 from __future__ import annotations
@@ -28,23 +34,21 @@ from concurrent.futures import as_completed
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from autograder import catalog
 from autograder.cases import PUBLIC_SEED, Case, generate_cases
-from autograder.extract import SourceCell, extract_code
-from autograder.feedback import write_feedback
 from autograder.gradebook import Gradebook
 from autograder.identify import UNKNOWN_ASSIGNMENT, Submission, collect
-from autograder.integrity import check_integrity
 from autograder.judge import score_problem
-from autograder.notebook import LoadedNotebook, load_notebook, read_notebook_file
-from autograder.platforms.canvas import write_canvas_csv
-from autograder.platforms.nbgrader_db import write_scores
 from autograder.pool import Cell, RunOutcome, WorkerPool
-from autograder.report import write_summary
 from autograder.results import SubmissionResult
 from autograder.sandbox import Limits
-from autograder.scan import Finding, scan_cells
+
+if TYPE_CHECKING:
+    from autograder.extract import SourceCell
+    from autograder.notebook import LoadedNotebook
+    from autograder.scan import Finding
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_NAME = "autograder.toml"
@@ -120,6 +124,11 @@ def grader_version() -> str:
 
 def prepare(sub: Submission, seed: int, version: str, course_root: Path = COURSE_ROOT) -> Prepared:
     """Load, check integrity, extract and scan one submission (no student code runs)."""
+    from autograder.extract import extract_code  # slow imports: see the module docstring
+    from autograder.integrity import check_integrity
+    from autograder.notebook import load_notebook
+    from autograder.scan import scan_cells
+
     assignment = sub.assignment
     max_score = catalog.max_score(assignment) if assignment in catalog.ASSIGNMENTS else 0
     loaded = load_notebook(sub.data) if sub.error is None else None
@@ -170,6 +179,8 @@ def _release(path: Path) -> LoadedNotebook:
 @functools.lru_cache(maxsize=16)
 def _read_release(path: Path, stamp: int | None) -> LoadedNotebook:
     # `stamp` is part of the cache key only: a regenerated release is read again.
+    from autograder.notebook import read_notebook_file
+
     return read_notebook_file(path)
 
 
@@ -211,7 +222,7 @@ def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> 
 
 
 def run(
-    prepared: list[Prepared],
+    prepared: Iterable[Prepared],
     cases_of: Callable[[str], dict[str, list[Case]]],
     workers: int | None = None,
     sandbox: str = "auto",
@@ -219,17 +230,22 @@ def run(
 ) -> Iterator[SubmissionResult]:
     """Run prepared submissions in the sandbox; yield each scored result as it finishes.
 
-    `cases_of(assignment)` gives the cases; it is called once per assignment.
+    The workers start before `prepared` is read, so a lazy iterable (one that
+    prepares each notebook as it goes) runs while they boot, and each
+    submission is queued as soon as it is prepared. `cases_of(assignment)`
+    gives the cases; it is called once per assignment.
     """
-    cases = {a: cases_of(a) for a in dict.fromkeys(p.result.assignment for p in prepared)}
     limits = Limits() if timeout is None else Limits(
         submission_seconds=timeout,
         cell_seconds=min(timeout, Limits.cell_seconds),
         call_seconds=min(timeout, Limits.call_seconds),
     )
+    cases: dict[str, dict[str, list[Case]]] = {}
     with WorkerPool(workers, sandbox, limits) as pool:
         futures = {}
         for p in prepared:
+            if p.result.assignment not in cases:
+                cases[p.result.assignment] = cases_of(p.result.assignment)
             assignment_cases = cases[p.result.assignment]
             calls = [c.call() for problem_cases in assignment_cases.values() for c in problem_cases]
             future = pool.submit([Cell(c.index, c.source) for c in p.cells], calls)
@@ -310,21 +326,38 @@ def grade(
         if progress is not None:
             progress(len(results), len(submissions), result)
 
-    todo = []
-    for sub in submissions:
-        digest = hashlib.sha256(sub.data).hexdigest()
-        cached = book.cached(sub.student, sub.assignment, digest, version, seed)
-        if cached is not None:
-            done(cached, save=False)
-            continue
-        prepared = prepare(sub, seed, version, course_root)
-        if prepared.result.error is not None:
-            done(prepared.result)
-        else:
-            todo.append(prepared)
-    if todo:
-        for result in run(todo, lambda a: cases_for(a, seed), workers, sandbox, timeout):
+    hits = [book.cached(sub.student, sub.assignment, hashlib.sha256(sub.data).hexdigest(),
+                        version, seed) for sub in submissions]
+
+    def runnable() -> Iterator[Prepared]:
+        """Prepare in order: report the cached and the unusable at once, yield the rest."""
+        for sub, hit in zip(submissions, hits, strict=True):
+            if hit is not None:
+                done(hit, save=False)
+                continue
+            prepared = prepare(sub, seed, version, course_root)
+            if prepared.result.error is not None:
+                done(prepared.result)
+            else:
+                yield prepared
+
+    # An upper bound (a notebook may still turn out unreadable), known before any is read.
+    to_run = sum(hit is None and sub.error is None
+                 for sub, hit in zip(submissions, hits, strict=True))
+    if to_run:
+        # More workers than submissions would only cost their start-up.
+        if workers is None or (isinstance(workers, int) and workers > to_run):
+            workers = min(workers or os.cpu_count() or 1, to_run)
+        for result in run(runnable(), lambda a: cases_for(a, seed), workers, sandbox, timeout):
             done(result)
+    else:
+        for _ in runnable():  # yields nothing: reports the cached and the unusable
+            pass
+    from autograder.feedback import write_feedback  # Matplotlib: imported once it is needed
+    from autograder.platforms.canvas import write_canvas_csv
+    from autograder.platforms.nbgrader_db import write_scores
+    from autograder.report import write_summary
+
     results.sort(key=lambda r: (r.student, r.assignment))
     book.write_csv(results)
     write_feedback(results, book.out)

@@ -6,18 +6,55 @@ the whole suite without `make demo` or `make release` having been run first.
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+GRADED_CLASS_SEED = 4242  # the official seed of `graded_class`: no feedback may show it
 
 
 @pytest.fixture(scope="session")
 def repo() -> Path:
     """The repository root."""
     return REPO
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    """Close the figures a test drew, when it used Matplotlib at all."""
+    yield
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        plt.close("all")
+
+
+@pytest.fixture
+def open_tmp():
+    """A directory every user can enter, outside /tmp (the sandbox has a /tmp of its own).
+
+    pytest's tmp_path sits in a 0700 directory that a dropped-privilege process cannot reach.
+    """
+    path = Path(tempfile.mkdtemp(dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
+    path.chmod(0o777)
+    yield path
+    shutil.rmtree(path)
+
+
+def axes_numbers(ax) -> list[float]:
+    """Numbers written on Matplotlib axes, in drawing order (labels and symbols skipped)."""
+    out = []
+    for t in ax.texts:
+        try:
+            out.append(float(t.get_text()))
+        except ValueError:
+            continue
+    return out
 
 
 def solution_path(assignment: str) -> Path:
@@ -52,3 +89,17 @@ def example_class(tmp_path_factory) -> Path:
     from examples import make_class
 
     return make_class.build_class(tmp_path_factory.mktemp("example_class"), REPO)
+
+
+@pytest.fixture(scope="session")
+def graded_class(example_class, tmp_path_factory):
+    """Three 01_conv1d notebooks of the example class through the real pipeline.
+
+    Returns the results (flipped_kernel, calls_torch, broken_json) and their output folder.
+    """
+    from autograder.grade import grade
+
+    out = tmp_path_factory.mktemp("graded")
+    notebooks = [example_class / s / "01_conv1d" / "01_conv1d.ipynb"
+                 for s in ("flipped_kernel", "calls_torch", "broken_json")]
+    return grade(notebooks, out=out, seed=GRADED_CLASS_SEED, workers=1), out

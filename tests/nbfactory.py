@@ -1,10 +1,14 @@
-"""In-memory notebooks with nbgrader metadata, for the grading pipeline's tests."""
+"""In-memory notebooks with nbgrader metadata, and cells for the worker pool, for the tests."""
 
 from __future__ import annotations
+
+import textwrap
 
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.utils import compute_checksum
+
+from autograder.pool import Cell
 
 SETUP = "import numpy as np\nfrom autograder import check"
 
@@ -52,3 +56,8 @@ def notebook(answers: dict[str, str], points: dict[str, int] | None = None, extr
 
 def to_bytes(nb) -> bytes:
     return nbformat.writes(nb).encode("utf-8")
+
+
+def cells(*sources: str) -> list[Cell]:
+    """Pool cells numbered from 1, each source dedented (tests write them indented)."""
+    return [Cell(i + 1, textwrap.dedent(s)) for i, s in enumerate(sources)]

@@ -45,6 +45,17 @@ def test_conv2d_matches_torch(kernel, stride, padding, dilation, batched):
     assert_matches(ours, F.conv2d(t(x), t(w), t(b), stride, padding, dilation))
 
 
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv2d_small_images_share_one_product(groups):
+    """A batch of small outputs is computed a chunk of images at a time (side by side)."""
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(8, 4, 9, 9))
+    w, b = rng.normal(size=(6, 4 // groups, 3, 3)), rng.normal(size=6)
+    ours = conv_ref.conv2d(ro(x), ro(w), ro(b), stride=2, padding=1, groups=groups)
+    assert_matches(ours, F.conv2d(t(x), t(w), t(b), stride=2, padding=1, groups=groups))
+    assert ours.flags.c_contiguous
+
+
 @pytest.mark.parametrize(("c_in", "c_out", "groups"), [(4, 6, 2), (4, 4, 4), (3, 6, 3),
                                                        (6, 3, 3)])
 @pytest.mark.parametrize("padding", [0, 1, "same"])

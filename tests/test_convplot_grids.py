@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import matplotlib.colors as mcolors
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
@@ -22,23 +21,7 @@ from convplot.grids import (
     slide_1d,
     slide_2d,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def _numbers(ax) -> list[float]:
-    """Numbers written on the axes, in drawing order (labels and symbols skipped)."""
-    out = []
-    for t in ax.texts:
-        try:
-            out.append(float(t.get_text()))
-        except ValueError:
-            continue
-    return out
+from tests.conftest import axes_numbers
 
 
 def _outlines(ax, colour=HIGHLIGHT) -> list[tuple[float, float, float, float]]:
@@ -64,7 +47,7 @@ def test_show_array_writes_every_entry_row_by_row():
     fig = show_array(values, title="A")
     fig.canvas.draw()
     (ax,) = fig.axes
-    assert _numbers(ax) == values.ravel().tolist()
+    assert axes_numbers(ax) == values.ravel().tolist()
     assert ax.get_title() == "A"
 
 
@@ -85,7 +68,7 @@ def test_grid_equation_draws_the_worked_example_and_its_symbols():
     fig = grid_equation(x, "⋆", h, "=", y, labels=["x", "h", "y"])
     fig.canvas.draw()
     (ax,) = fig.axes
-    assert _numbers(ax) == [1, 2, 3, 4, 1, 0, -1, -2, -2]
+    assert axes_numbers(ax) == [1, 2, 3, 4, 1, 0, -1, -2, -2]
     texts = [t.get_text() for t in ax.texts]
     assert {"⋆", "=", "x", "h", "y"} <= set(texts)
 
@@ -131,7 +114,7 @@ def test_slide_2d_writes_each_window_sum():
     padded = np.pad(X, 1)
     for ax, (i, j) in zip(fig.axes, steps, strict=True):
         # The last number written is the output of the frame's window.
-        assert _numbers(ax)[-1] == np.sum(padded[i:i + 2, j:j + 2] * K)
+        assert axes_numbers(ax)[-1] == np.sum(padded[i:i + 2, j:j + 2] * K)
         assert _outlines(ax) == [(j, i, 2, 2)]
         assert ax.get_title() == f"output ({i}, {j})"
 
@@ -140,7 +123,7 @@ def test_slide_2d_moves_by_the_stride():
     fig = slide_2d(np.ones((5, 5)), np.ones((3, 3)), stride=2, padding=1, steps=[(1, 1)])
     (ax,) = fig.axes
     assert _outlines(ax) == [(2, 2, 3, 3)]
-    assert _numbers(ax)[-1] == 9
+    assert axes_numbers(ax)[-1] == 9
 
 
 def test_slide_2d_rejects_a_kernel_larger_than_the_padded_input():
@@ -159,7 +142,7 @@ def test_multichannel_1d_writes_the_sum_over_input_features():
     # Frames fill a grid two columns wide; the unused fourth panel stays empty.
     assert len(fig.axes) == 4 and not fig.axes[3].patches
     for ax, (o, i) in zip(fig.axes[:3], steps, strict=True):
-        numbers = _numbers(ax)
+        numbers = axes_numbers(ax)
         assert numbers[:x.size] == x.ravel().tolist()
         assert numbers[x.size:x.size + w[o].size] == w[o].ravel().tolist()
         assert numbers[-1] == expected[o, i]
@@ -179,7 +162,7 @@ def test_padding_modes_match_pytorch():
     for ax, mode in zip(fig.axes, modes, strict=True):
         torch_mode = "constant" if mode == "zeros" else mode
         expected = F.pad(torch.from_numpy(x)[None, None], (2, 2, 2, 2), mode=torch_mode)
-        assert _numbers(ax) == expected.numpy().ravel().tolist()
+        assert axes_numbers(ax) == expected.numpy().ravel().tolist()
         assert ax.get_title() == mode
         assert len(_cells(ax, PADDING)) == 7 * 7 - 9
 

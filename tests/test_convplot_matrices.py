@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
@@ -13,23 +12,7 @@ from convplot.matrices import (
     draw_signals,
     draw_sparsity,
 )
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
-
-
-def _cell_numbers(ax) -> list[float]:
-    """Numbers written in cells (the panel labels and signs are not numbers)."""
-    out = []
-    for t in ax.texts:
-        try:
-            out.append(float(t.get_text()))
-        except ValueError:
-            continue
-    return out
+from tests.conftest import axes_numbers
 
 
 def test_draw_matrices_writes_every_entry_of_the_worked_example():
@@ -41,7 +24,7 @@ def test_draw_matrices_writes_every_entry_of_the_worked_example():
     (ax,) = fig.axes
     assert len(ax.images) == 3
     expected = [*T.ravel(), *x, *y]
-    assert _cell_numbers(ax) == expected
+    assert axes_numbers(ax) == expected
     labels = [t.get_text() for t in ax.texts]
     assert "T\n2×4" in labels and "x\n4×1" in labels and "y\n2×1" in labels
     assert "@" in labels and "=" in labels
@@ -50,7 +33,7 @@ def test_draw_matrices_writes_every_entry_of_the_worked_example():
 def test_draw_matrices_hide_zeros_and_no_negative_zero():
     a = np.array([[0.0, -0.0, 2.5], [-1.25, 0.0, 0.0]])
     ax = draw_matrices({"A": a}, hide_zeros=True).axes[0]
-    assert _cell_numbers(ax) == [2.5, -1.25]
+    assert axes_numbers(ax) == [2.5, -1.25]
     texts = [t.get_text() for t in draw_matrices({"A": a}).axes[0].texts]
     assert "-0" not in texts and texts.count("0") == 4
 
@@ -58,7 +41,7 @@ def test_draw_matrices_hide_zeros_and_no_negative_zero():
 def test_draw_matrices_block_lines_split_the_matrix():
     m = np.arange(9 * 16, dtype=float).reshape(9, 16)
     ax = draw_matrices({"M": m}, blocks={"M": (3, 4)}, annotate=False).axes[0]
-    assert _cell_numbers(ax) == []
+    assert axes_numbers(ax) == []
     # collections: cell grid (h, v) then block lines (h, v)
     hblocks, vblocks = ax.collections[2], ax.collections[3]
     assert [seg[0][1] for seg in hblocks.get_segments()] == [0, 3, 6, 9]
@@ -67,7 +50,7 @@ def test_draw_matrices_block_lines_split_the_matrix():
 
 def test_draw_matrices_large_matrix_is_not_annotated_by_default():
     ax = draw_matrices({"big": np.ones((60, 60))}).axes[0]
-    assert _cell_numbers(ax) == []
+    assert axes_numbers(ax) == []
     assert ax.images[0].get_array().shape == (60, 60)
 
 

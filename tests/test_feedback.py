@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,8 +22,8 @@ from autograder.cases import mistakes_for
 from autograder.feedback import feedback_path, render_html, render_markdown, write_feedback
 from autograder.feedback.arrays import build_grid, differs_mask, format_pair
 from autograder.feedback.markdown import block, code, grid_text, prose, shade_map, text
-from autograder.grade import grade
 from autograder.results import CaseResult, ProblemResult, SubmissionResult
+from tests.conftest import GRADED_CLASS_SEED
 
 SECRET_SEED = 918273645
 HOSTILE = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -523,18 +522,6 @@ def test_grid_absent_when_values_are_missing_or_ragged(bad):
 
 # ----------------------------------------------------------------------------- real grading
 
-REAL = ("flipped_kernel", "calls_torch", "broken_json")
-
-
-@pytest.fixture(scope="session")
-def graded_class(example_class, tmp_path_factory) -> tuple[list[SubmissionResult], Path]:
-    """Three notebooks of the example class through the real pipeline, 01_conv1d only."""
-    out = tmp_path_factory.mktemp("graded")
-    notebooks = [example_class / s / "01_conv1d" / "01_conv1d.ipynb" for s in REAL]
-    results = grade(notebooks, out=out, seed=4242, workers=1)
-    return results, out
-
-
 @pytest.mark.slow
 def test_feedback_on_real_graded_output(graded_class):
     results, _ = graded_class
@@ -549,6 +536,6 @@ def test_feedback_on_real_graded_output(graded_class):
     assert re.search(r"cell \d+, line \d+", torch_md) and "torch.nn.functional.conv1d" in torch_md
     assert "could not be graded" in render_markdown(by["broken_json"])
     for r in results:
-        assert "4242" not in render_markdown(r)
+        assert str(GRADED_CLASS_SEED) not in render_markdown(r)
         page = _parse(render_html(r))
         assert all(a.get("src", "data:").startswith("data:") for _, a in page.tags)

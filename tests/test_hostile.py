@@ -9,19 +9,16 @@ privilege drop only) are in test_pool.py.
 from __future__ import annotations
 
 import os
-import shutil
 import socket
-import tempfile
-import textwrap
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from autograder.outcome import Call
-from autograder.pool import Cell, WorkerPool
+from autograder.pool import WorkerPool
 from autograder.sandbox import Limits, bwrap_available
+from tests.nbfactory import cells
 
 pytestmark = pytest.mark.skipif(not bwrap_available(),
                                 reason="bubblewrap (bwrap) is not installed or cannot run here")
@@ -35,10 +32,6 @@ LIMITS = Limits(cell_seconds=2, call_seconds=1, submission_seconds=60,
 def pool():
     with WorkerPool(1, sandbox="bwrap", limits=LIMITS) as p:
         yield p
-
-
-def cells(*sources: str) -> list[Cell]:
-    return [Cell(i + 1, textwrap.dedent(s)) for i, s in enumerate(sources)]
 
 
 def test_infinite_loop_in_a_cell_ends_the_run(pool):
@@ -288,17 +281,8 @@ def test_network_is_unreachable(pool):
     assert out.calls[0].value == "ConnectionRefusedError"
 
 
-@pytest.fixture
-def outside_tmp():
-    """A world-writable directory outside /tmp (the sandbox has a /tmp of its own)."""
-    path = Path(tempfile.mkdtemp(dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
-    path.chmod(0o777)
-    yield path
-    shutil.rmtree(path)
-
-
-def test_writing_outside_the_scratch_directory_fails(pool, outside_tmp, repo):
-    canary = outside_tmp / "canary.txt"
+def test_writing_outside_the_scratch_directory_fails(pool, open_tmp, repo):
+    canary = open_tmp / "canary.txt"
     canary.write_text("original")
     canary.chmod(0o666)  # even a file everybody may write is read-only in the sandbox
     src = """

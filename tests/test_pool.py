@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import os
 import socket
-import textwrap
 
 import numpy as np
 import pytest
 import torch
 
 from autograder.outcome import Call, FunctionSpec
-from autograder.pool import Cell, RunOutcome, WorkerPool
+from autograder.pool import RunOutcome, WorkerPool
 from autograder.sandbox import Limits, bwrap_available
 from autograder.wire import WireError
+from tests.nbfactory import cells
 
 LIMITS = Limits(cell_seconds=5, call_seconds=5, submission_seconds=60,
                 memory_bytes=512 * 2**20, max_processes=16, output_bytes=300)
@@ -35,10 +35,6 @@ def bare_pool():
     """Two workers without bubblewrap: limits and privilege drop only."""
     with WorkerPool(2, sandbox="none", limits=LIMITS) as p:
         yield p
-
-
-def cells(*sources: str) -> list[Cell]:
-    return [Cell(i + 1, textwrap.dedent(s)) for i, s in enumerate(sources)]
 
 
 SOLUTION = """

@@ -19,7 +19,6 @@ from tests.test_feedback import (
     _parse,
     _problem,
     flipped_kernel_case,
-    graded_class,  # noqa: F401  (a fixture)
     sample_results,
 )
 
@@ -120,7 +119,7 @@ def test_summary_of_nothing():
 
 
 @pytest.mark.slow
-def test_summary_on_real_graded_output(graded_class):  # noqa: F811  (the fixture)
+def test_summary_on_real_graded_output(graded_class):
     results, out = graded_class
     write_feedback(results, out)
     page = write_summary(results, out).read_text()

@@ -5,9 +5,7 @@ from __future__ import annotations
 import json
 import os
 import resource
-import shutil
 import signal
-import tempfile
 import time
 import traceback
 from pathlib import Path
@@ -64,15 +62,6 @@ def test_resolve_sandbox(monkeypatch):
         assert sandbox.resolve_sandbox("auto") == "none"
     monkeypatch.setattr(sandbox, "bwrap_available", lambda: True)
     assert sandbox.resolve_sandbox("auto") == "bwrap"
-
-
-@pytest.fixture
-def open_tmp():
-    """A directory every user can enter (pytest's tmp_path sits in a 0700 directory)."""
-    path = Path(tempfile.mkdtemp(dir="/var/tmp" if os.path.isdir("/var/tmp") else None))
-    path.chmod(0o777)
-    yield path
-    shutil.rmtree(path)
 
 
 def test_bwrap_argv_isolates_and_reopens_hidden_paths(open_tmp, monkeypatch):
