@@ -15,7 +15,7 @@ environment variable ``AUTOGRADER_SEED``, or ``grading_seed`` in
 
 It is recorded in every result, so a regrade gives the same numbers.
 
-The warm workers take seconds to start (PyTorch, SciPy, Matplotlib), so
+The warm workers take seconds to start (PyTorch, Matplotlib), so
 `grade` starts them as soon as it knows how many submissions need running,
 before it loads any notebook; the notebook steps, whose libraries (nbformat,
 nbgrader, IPython) take seconds to import too, are imported on first use, so

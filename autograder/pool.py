@@ -7,7 +7,7 @@ while the child runs, enforces the wall-clock limits, and turns what came
 back into a `RunOutcome`. Everything read from the child is decoded by
 `autograder.wire` and checked here; a worker that dies is replaced.
 
-Start-up is most of a small batch's time (each worker imports PyTorch, SciPy
+Start-up is most of a small batch's time (each worker imports NumPy, PyTorch
 and Matplotlib), so the workers start in parallel as soon as the pool is
 made, each dispatcher waits for its worker at once rather than at the first
 submission, and the pool logs when all of them are ready. Under bubblewrap,
@@ -372,9 +372,10 @@ class _Worker:
         ready, _, _ = select.select([self.sock], [], [], START_SECONDS)
         msg = self._receive() if ready else None
         if msg is None or msg.get("op") != "ready":
-            self.kill()
-            raise self._failure(f"did not start within {START_SECONDS:g} s" if not ready
-                                else "exited while starting")
+            failure = self._failure(f"did not start within {START_SECONDS:g} s" if not ready
+                                    else "exited while starting")
+            self.kill()  # after reading its stderr: kill closes the log
+            raise failure
         self.ready = True
 
     def kill(self) -> None:
@@ -594,19 +595,20 @@ class WorkerPool:
         """Run one submission and wait for its outcome."""
         return self.submit(cells, calls).result()
 
-    def _warm_up(self, worker: _Worker) -> RuntimeError | None:
+    def _warm_up(self, worker: _Worker) -> Exception | None:
         """Wait for `worker` to start; log once every worker has. Its failure, if any."""
         try:
             worker.wait_ready()
             failure = None
-        except RuntimeError as e:
+        except Exception as e:  # this thread must live on to serve (and fail) the queue
             failure = e
         with self._lock:
             self._starting -= 1
             self._start_failed |= failure is not None
             if self._starting == 0 and not self._start_failed:
-                log.info("%d warm workers (%s) ready %.1f s after the pool started",
-                         len(self._workers), self.sandbox, time.monotonic() - self._started)
+                n = len(self._workers)
+                log.info("%d warm worker%s (%s) ready %.1f s after the pool started", n,
+                         "s" if n > 1 else "", self.sandbox, time.monotonic() - self._started)
         return failure
 
     def _dispatch(self, worker: _Worker) -> None:

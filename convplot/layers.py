@@ -1,4 +1,4 @@
-"""Drawings for notebooks 06-07: layer variants, receptive fields, and training a small CNN.
+"""Drawings for notebooks 06-07: layer variants, receptive fields, the backward pass, a small CNN.
 
 Numbered grids reuse `convplot.grids` (same colours, same cell style), so a value
 can be followed from one picture to the next. Each public function returns the
@@ -367,5 +367,115 @@ def misclassified(images, true, predicted, limit: int = 10) -> Figure:
         axes[0].text(0.5, 0.5, "none misclassified", ha="center", va="center")
         axes[0].axis("off")
     fig.suptitle("Misclassified: predicted (true)", fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def sample_images(images, labels, per_row: int = 10, title: str = "Samples") -> Figure:
+    """Images in rows of `per_row`, each titled with its label (e.g. digits and their classes).
+
+    Parameters
+    ----------
+    images : array_like of shape (N, H, W) or (N, 1, H, W)
+    labels : array_like of shape (N,)
+    per_row : int
+    title : str
+    """
+    labels = np.asarray(labels)
+    images = np.asarray(images, dtype=float)
+    if images.ndim == 4 and images.shape[1] == 1:
+        images = images[:, 0]
+    if images.ndim != 3 or len(images) != len(labels) or not len(labels):
+        raise ValueError(
+            f"sample_images: expected N >= 1 images of shape (N, H, W) or (N, 1, H, W) and N "
+            f"labels, got images {np.shape(images)} and {len(labels)} labels"
+        )
+    cols = min(per_row, len(images))
+    rows = -(-len(images) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(min(10, 0.9 * cols + 0.4), 1.05 * rows + 0.4),
+                             squeeze=False)
+    for index, ax in enumerate(axes.ravel()):
+        ax.axis("off")
+        if index < len(images):
+            ax.imshow(images[index], cmap="gray_r")
+            ax.set_title(str(labels[index]), fontsize=9)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return fig
+
+
+def _shape_text(shape: Sequence[int]) -> str:
+    return "(" + ", ".join(str(int(s)) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def gradient_flow(x_shape: Sequence[int], weight_shape: Sequence[int],
+                  out_shape: Sequence[int], label: str = "conv2d") -> Figure:
+    """The forward and the backward pass of a convolution as boxes with their array shapes.
+
+    Top row, left to right: ``x``, ``weight`` and ``bias`` go into the layer, ``out``
+    comes out. Bottom row, right to left: ``dout`` goes into the backward pass and
+    ``dx``, ``dweight`` and ``dbias`` come out, each shaped like the array it is the
+    gradient of.
+
+    Parameters
+    ----------
+    x_shape : sequence of 4 int
+        ``(N, C_in, H, W)``.
+    weight_shape : sequence of 4 int
+        ``(C_out, C_in, kH, kW)``.
+    out_shape : sequence of 4 int
+        ``(N, C_out, H_out, W_out)``.
+    label : str
+        The forward operation, written in its box (e.g. ``"conv2d, stride 2, padding 1"``);
+        the text before the first comma names the backward box (``conv2d_backward``).
+    """
+    x_shape, weight_shape, out_shape = (tuple(int(s) for s in v)
+                                        for v in (x_shape, weight_shape, out_shape))
+    if not len(x_shape) == len(weight_shape) == len(out_shape) == 4:
+        raise ValueError(
+            f"gradient_flow: expected 4-D shapes, got x {x_shape}, weight {weight_shape} and "
+            f"out {out_shape}"
+        )
+    if x_shape[1] != weight_shape[1] or out_shape[:2] != (x_shape[0], weight_shape[0]):
+        raise ValueError(
+            f"gradient_flow: shapes do not fit one convolution: x {x_shape}, weight "
+            f"{weight_shape}, out {out_shape}; expected weight[1] == x[1], out[0] == x[0] and "
+            "out[1] == weight[0]"
+        )
+    bias_shape = (weight_shape[0],)
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
+    box = {"boxstyle": "round,pad=0.35", "edgecolor": "#555555", "linewidth": 0.8}
+    # Arrows join the edges of two text boxes; the shrink clears the rounded padding.
+    arrow = {"arrowstyle": "-|>", "color": "#555555", "linewidth": 1.2, "shrinkA": 7,
+             "shrinkB": 7}
+    rows = (
+        # (y, arrays on the left, operation, array on the right, fill, arrows point right)
+        (3.0, [("x", x_shape), ("weight", weight_shape), ("bias", bias_shape)], label,
+         ("out", out_shape), INPUT, True),
+        (0.0, [("dx", x_shape), ("dweight", weight_shape), ("dbias", bias_shape)],
+         f"{label.split(',')[0]}_backward", ("dout", out_shape), OUTPUT, False),
+    )
+    for y, arrays, operation, (name, shape), fill, forward in rows:
+        middle = ax.text(4.6, y, operation, ha="center", va="center", fontsize=10,
+                         bbox={**box, "facecolor": KERNEL})
+        end = ax.text(8.3, y, f"{name}\n{_shape_text(shape)}", ha="center", va="center",
+                      fontsize=9, bbox={**box, "facecolor": fill})
+        pairs = [(middle, end)] if forward else [(end, middle)]
+        for k, (array, array_shape) in enumerate(arrays):
+            side = ax.text(1.0, y + 0.9 * (1 - k), f"{array}\n{_shape_text(array_shape)}",
+                           ha="center", va="center", fontsize=9, bbox={**box, "facecolor": fill})
+            pairs.append((side, middle) if forward else (middle, side))
+        for source, target in pairs:
+            # From the right edge of the source box to the left edge of the target, or back.
+            right = source.get_position()[0] < target.get_position()[0]
+            ax.annotate("", xy=(0 if right else 1, 0.5), xycoords=target,
+                        xytext=(1 if right else 0, 0.5), textcoords=source, arrowprops=arrow)
+    ax.text(4.6, 4.35, "forward →", ha="center", va="center", fontsize=10, fontweight="bold")
+    ax.text(4.6, 1.35, "← backward", ha="center", va="center", fontsize=10, fontweight="bold")
+    ax.text(4.6, -0.6, "(also reads x and weight,\nsaved by the forward pass)", ha="center",
+            va="top", fontsize=8, color="#555555")
+    ax.set_xlim(0.0, 9.2)
+    ax.set_ylim(-1.5, 4.6)
+    ax.axis("off")
     fig.tight_layout()
     return fig

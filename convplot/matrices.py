@@ -1,8 +1,9 @@
 """Pictures of the matrix views of convolution (notebooks 04 and 05).
 
-Annotated matrix heatmaps laid out as equations (``T @ x = y``), sparsity
-patterns, the growth of the Toeplitz matrices with the input, and stacked
-signals for the shift-equivariance pictures. Every function takes arrays and
+Annotated matrix heatmaps laid out as equations (``T @ x = y``), the sliding
+windows of View I next to the matrix rows they become, sparsity patterns, the
+growth of the Toeplitz matrices with the input, and stacked or paired signals
+for the shift-equivariance pictures. Every function takes arrays and
 returns the Matplotlib Figure; the notebook calls ``plt.show()``.
 """
 
@@ -15,6 +16,8 @@ import numpy as np
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from convplot.grids import INPUT, KERNEL, draw_array, outline
 
 # Positive red, negative blue, zero white: a Toeplitz matrix's zeros stay blank.
 CMAP = "RdBu_r"
@@ -300,6 +303,152 @@ def draw_signals(
         ax.tick_params(labelsize=7)
         ax.margins(y=0.2)
     axes[-1, 0].set_xlabel("index")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    return fig
+
+
+def _dot_text(row: np.ndarray, x: np.ndarray, start: int, width: int) -> str:
+    """``1·1 + 0·2 + (-1)·3 = -2``: the products of one window, negative factors bracketed."""
+    terms = []
+    for c in range(start, start + width):
+        w, v = _label(row[c], "{:.3g}"), _label(x[c], "{:.3g}")
+        terms.append(f"{f'({w})' if row[c] < 0 else w}·{f'({v})' if x[c] < 0 else v}")
+    return " + ".join(terms) + f" = {_label(row @ x, '{:.3g}')}"
+
+
+def window_rows(x, T, starts, width: int, *, title: str | None = None) -> Figure:
+    """View I frame by frame: each sliding window of ``x`` above the row of ``T`` it becomes.
+
+    Frame ``i`` draws the input with window ``i`` outlined and, under it, row ``i``
+    of ``T`` aligned column by column with ``x``: the window's entries (the kernel
+    taps) are coloured, the zeros elsewhere are not, and the outline marks both.
+    On the right, ``y[i] = T[i] @ x`` is written out as the window's products.
+
+    Parameters
+    ----------
+    x : array_like of shape (n,)
+        The input, without padding.
+    T : array_like of shape (L_out, n)
+        The matrix whose rows are drawn.
+    starts : sequence of int of length L_out
+        First column of each window; window ``i`` covers ``starts[i] .. starts[i] + width - 1``.
+    width : int
+        Window length (the number of kernel taps).
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        One Axes; every number is a text artist, every window an unfilled rectangle.
+    """
+    x = np.asarray(x, dtype=float)
+    T = np.asarray(T, dtype=float)
+    starts = [int(s) for s in starts]
+    if x.ndim != 1 or T.ndim != 2 or T.shape[1] != x.size:
+        raise ValueError(
+            f"window_rows: expects x of shape (n,) and T of shape (L_out, n), got shapes "
+            f"{x.shape} and {T.shape}"
+        )
+    if len(starts) != T.shape[0]:
+        raise ValueError(
+            f"window_rows: starts expects one window per row of T ({T.shape[0]}), "
+            f"got {len(starts)}"
+        )
+    if width < 1:
+        raise ValueError(f"window_rows: width expects at least 1 column, got {width}")
+    for i, s in enumerate(starts):
+        if s < 0 or s + width > x.size:
+            raise ValueError(
+                f"window_rows: window {i} (columns {s}..{s + width - 1}) is not inside the "
+                f"input of length {x.size}; draw the padded input instead"
+            )
+    n, frame = x.size, 3.0
+    texts = [f"y[{i}] = {_dot_text(T[i], x, s, width)}" for i, s in enumerate(starts)]
+    # Room for the row names on the left and the written-out products on the right
+    # (a character of 10 pt text is about 0.17 cells of 0.5 in).
+    left, right = 3.0, n + 0.6 + 0.17 * max(len(t) for t in texts)
+    height = frame * len(starts) - 0.8
+    scale = min(0.5, MAX_WIDTH / (left + right))
+    fig, ax = plt.subplots(figsize=((left + right) * scale, (height + 1.4) * scale))
+    for i, (s, text) in enumerate(zip(starts, texts, strict=True)):
+        top = i * frame
+        draw_array(ax, x, y0=top, colour=INPUT)
+        # The row in three pieces: zeros left of the window, the taps, zeros right of it.
+        draw_array(ax, T[i, :s], y0=top + 1.2, colour="white")
+        draw_array(ax, T[i, s:s + width], x0=s, y0=top + 1.2, colour=KERNEL)
+        draw_array(ax, T[i, s + width:], x0=s + width, y0=top + 1.2, colour="white")
+        outline(ax, s, top, width, 1)
+        outline(ax, s, top + 1.2, width, 1)
+        ax.text(-0.3, top + 0.5, "x", ha="right", va="center", fontsize=10)
+        ax.text(-0.3, top + 1.7, f"row {i} of T", ha="right", va="center", fontsize=10)
+        ax.text(n + 0.6, top + 1.1, text, ha="left", va="center", fontsize=10)
+    ax.set_xlim(-left, right)
+    ax.set_ylim(height + 0.2, -1.2)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title, fontsize=11)
+    return fig
+
+
+def draw_signal_pairs(
+    rows: Mapping[str, tuple[np.ndarray, np.ndarray]],
+    *,
+    columns: tuple[str, str] = ("before", "after"),
+    title: str | None = None,
+) -> Figure:
+    """Signals before and after a transformation, side by side; each panel marks its maximum.
+
+    The largest value of every panel is shaded and written in its corner
+    (``max 3 at 4``), so a reader sees at once where a peak moved (equivariance)
+    and whether its value changed (invariance of the global maximum).
+
+    Parameters
+    ----------
+    rows : mapping of str to (ndarray of shape (n,), ndarray of shape (n,))
+        Row name -> (left signal, right signal); both panels of a row share the y scale.
+    columns : (str, str)
+        Titles of the two columns.
+    title : str, optional
+        Figure title.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        ``2 * len(rows)`` Axes, row by row; each holds one stem container.
+    """
+    if not rows:
+        raise ValueError("draw_signal_pairs: rows expects at least one pair, got none")
+    fig, axes = plt.subplots(len(rows), 2, figsize=(9, min(MAX_HEIGHT, 1.2 * len(rows) + 0.9)),
+                             sharex=True, squeeze=False, layout="constrained")
+    for r, (name, pair) in enumerate(rows.items()):
+        left, right = (np.asarray(s, dtype=float) for s in pair)
+        if left.ndim != 1 or left.shape != right.shape:
+            raise ValueError(
+                f"draw_signal_pairs: row {name!r} expects two 1-D signals of the same length, "
+                f"got shapes {left.shape} and {right.shape}"
+            )
+        low, high = min(left.min(), right.min(), 0.0), max(left.max(), right.max(), 0.0)
+        margin = 0.25 * ((high - low) or 1.0)
+        colour = LINE_COLOURS[r % len(LINE_COLOURS)]
+        for ax, s in zip(axes[r], (left, right), strict=True):
+            peak = int(np.argmax(s))
+            ax.axvspan(peak - 0.45, peak + 0.45, color=HIGHLIGHT, alpha=0.35, linewidth=0)
+            markers, stems, base = ax.stem(np.arange(s.size), s, basefmt="k-")
+            markers.set_color(colour)
+            stems.set_color(colour)
+            base.set_linewidth(0.6)
+            ax.set_ylim(low - margin, high + margin)
+            ax.text(0.99, 0.96, f"max {_label(s[peak], '{:.3g}')} at {peak}", ha="right",
+                    va="top", transform=ax.transAxes, fontsize=8)
+            ax.tick_params(labelsize=7)
+        axes[r, 0].set_ylabel(name, rotation=0, ha="right", va="center", fontsize=9)
+    for ax, heading in zip(axes[0], columns, strict=True):
+        ax.set_title(heading, fontsize=10)
+    for ax in axes[-1]:
+        ax.set_xlabel("index")
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

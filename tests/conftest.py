@@ -103,3 +103,19 @@ def graded_class(example_class, tmp_path_factory):
     notebooks = [example_class / s / "01_conv1d" / "01_conv1d.ipynb"
                  for s in ("flipped_kernel", "calls_torch", "broken_json")]
     return grade(notebooks, out=out, seed=GRADED_CLASS_SEED, workers=1), out
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless system Chromium, driven by Playwright, shared by the browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser import CHROMIUM_ARGS, chromium_path
+
+    path = chromium_path()
+    if path is None:  # the browser modules skip first, with the install command
+        pytest.skip("Chromium is not installed")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

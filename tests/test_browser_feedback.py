@@ -6,7 +6,7 @@ import pytest
 
 from autograder.feedback import write_feedback
 from autograder.report import write_summary
-from tests.browser import CHROMIUM_ARGS, chromium_path
+from tests.browser import chromium_path
 from tests.test_feedback import HOSTILE, sample_results
 
 pytestmark = [
@@ -24,16 +24,6 @@ def pages(tmp_path_factory):
     results = sample_results()
     html = [p for p in write_feedback(results, out) if p.suffix == ".html"]
     return out, html + [write_summary(results, out)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _visit(browser, path, screenshot):

@@ -16,11 +16,13 @@ from convplot.layers import (
     cost_bars,
     dilated_taps,
     filter_grid,
+    gradient_flow,
     loss_curve,
     misclassified,
     pooling_windows,
     receptive_field_map,
     receptive_field_stack,
+    sample_images,
     stamps_1d,
 )
 
@@ -182,3 +184,36 @@ def test_dilated_taps_fills_the_taps_and_outlines_the_span():
         assert span.get_width() == span.get_height() == 2 * d + 1
     with pytest.raises(ValueError, match=r"dilated_taps: a 3-tap kernel with dilation 4 spans 9"):
         dilated_taps(7, 3, [4])
+
+
+def test_sample_images_titles_every_image_with_its_label():
+    images = np.arange(3 * 64, dtype=float).reshape(3, 1, 8, 8)
+    fig = sample_images(images, np.array([7, 0, 7]), per_row=2, title="digits")
+    shown = [ax for ax in fig.axes if ax.images]
+    assert [ax.get_title() for ax in shown] == ["7", "0", "7"]
+    assert np.array_equal(shown[2].images[0].get_array(), images[2, 0])
+    assert len(fig.axes) == 4 and fig.texts[0].get_text() == "digits"
+    with pytest.raises(ValueError, match=r"sample_images: expected N >= 1 images .* 2 labels"):
+        sample_images(images, [1, 2])
+
+
+def test_gradient_flow_writes_each_gradient_with_the_shape_of_its_array():
+    x_shape, w_shape = (2, 3, 7, 7), (4, 3, 3, 3)
+    y = F.conv2d(torch.zeros(x_shape), torch.zeros(w_shape), stride=2, padding=1)
+    ax = gradient_flow(x_shape, w_shape, y.shape, "conv2d, stride 2, padding 1").axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    for name, shape in [("x", x_shape), ("dx", x_shape), ("weight", w_shape),
+                        ("dweight", w_shape), ("bias", (4,)), ("dbias", (4,)),
+                        ("out", (2, 4, 4, 4)), ("dout", (2, 4, 4, 4))]:
+        label = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+        assert f"{name}\n{label}" in texts
+    assert "conv2d, stride 2, padding 1" in texts and "conv2d_backward" in texts
+    # Three arrays into each operation and one out of it.
+    assert sum(type(t).__name__ == "Annotation" for t in ax.texts) == 8
+
+
+def test_gradient_flow_rejects_shapes_of_two_different_layers():
+    with pytest.raises(ValueError, match=r"gradient_flow: shapes do not fit one convolution"):
+        gradient_flow((2, 3, 7, 7), (4, 5, 3, 3), (2, 4, 5, 5))
+    with pytest.raises(ValueError, match=r"gradient_flow: expected 4-D shapes"):
+        gradient_flow((3, 7, 7), (4, 3, 3, 3), (2, 4, 5, 5))

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import matplotlib.colors as mcolors
 import numpy as np
 import pytest
 
+from convplot.grids import HIGHLIGHT as WINDOW
+from convplot.grids import KERNEL
 from convplot.matrices import (
     density,
     draw_growth,
     draw_matrices,
+    draw_signal_pairs,
     draw_signals,
     draw_sparsity,
+    window_rows,
 )
 from tests.conftest import axes_numbers
 
@@ -98,3 +103,48 @@ def test_draw_signals_stems_and_highlights():
     assert [p.get_x() + p.get_width() / 2 for p in spans] == pytest.approx([1.0, 3.0])
     with pytest.raises(ValueError, match=r"draw_signals: signal 'm' expects a 1-D array"):
         draw_signals({"m": np.eye(2)})
+
+
+def test_window_rows_draws_each_window_above_its_row_of_t():
+    x = np.array([1, 2, 3, 4])
+    T = np.array([[1, 0, -1, 0], [0, 1, 0, -1]])  # the documents' View I matrix of [1, 0, -1]
+    ax = window_rows(x, T, [0, 1], 3).axes[0]
+    assert axes_numbers(ax) == [*x, *T[0], *x, *T[1]]
+    texts = [t.get_text() for t in ax.texts]
+    assert "y[0] = 1·1 + 0·2 + (-1)·3 = -2" in texts
+    assert "y[1] = 1·2 + 0·3 + (-1)·4 = -2" in texts
+    red = mcolors.to_rgba(WINDOW)
+    outlines = [(p.get_x(), p.get_y(), p.get_width()) for p in ax.patches
+                if not p.get_fill() and p.get_edgecolor() == red]
+    # Frame i (3 cells tall): the window on x, and the same columns of row i of T.
+    assert outlines == [(0, 0, 3), (0, 1.2, 3), (1, 3, 3), (1, 4.2, 3)]
+    taps = sorted((p.get_x(), p.get_y()) for p in ax.patches
+                  if p.get_fill() and p.get_facecolor() == mcolors.to_rgba(KERNEL))
+    assert taps == [(0, 1.2), (1, 1.2), (1, 4.2), (2, 1.2), (2, 4.2), (3, 4.2)]
+
+
+def test_window_rows_rejects_bad_windows():
+    T = np.eye(2, 4)
+    with pytest.raises(ValueError, match=r"window_rows: window 1 \(columns 3..5\) is not inside"):
+        window_rows(np.arange(4), T, [0, 3], 3)
+    with pytest.raises(ValueError, match=r"window_rows: starts expects one window per row"):
+        window_rows(np.arange(4), T, [0], 3)
+    with pytest.raises(ValueError, match=r"window_rows: expects x of shape \(n,\) and T"):
+        window_rows(np.arange(5), T, [0, 1], 3)
+    with pytest.raises(ValueError, match=r"window_rows: width expects at least 1 column, got 0"):
+        window_rows(np.arange(4), T, [0, 1], 0)
+
+
+def test_draw_signal_pairs_marks_where_the_maximum_moved():
+    x = np.array([0.0, 1.0, 3.0, 1.0, 0.0, -2.0])
+    fig = draw_signal_pairs({"x": (x, np.roll(x, 2))}, columns=("x", "shifted"))
+    left, right = fig.axes
+    np.testing.assert_array_equal(right.containers[0].markerline.get_ydata(), np.roll(x, 2))
+    assert [t.get_text() for t in left.texts] == ["max 3 at 2"]
+    assert [t.get_text() for t in right.texts] == ["max 3 at 4"]
+    (span,) = right.patches
+    assert span.get_x() + span.get_width() / 2 == pytest.approx(4.0)
+    assert left.get_ylim() == right.get_ylim()
+    assert (left.get_title(), right.get_title()) == ("x", "shifted")
+    with pytest.raises(ValueError, match=r"draw_signal_pairs: row 'b' expects two 1-D signals"):
+        draw_signal_pairs({"b": (x, x[:3])})

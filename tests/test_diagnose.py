@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import conv_ref
 from autograder.cases import PUBLIC_SEED, generate_cases, mistakes_for
 from autograder.catalog import PROBLEMS
 from autograder.compare import compare
@@ -65,3 +66,20 @@ def test_unrelated_wrong_answers_have_no_diagnosis():
     case = generate_cases("conv2d", PUBLIC_SEED, public=True)[0]
     assert diagnose(case, np.full_like(case.expected, 3.5)) is None
     assert diagnose(case, "not an array") is None
+
+
+@pytest.mark.parametrize("name", ["conv1d_single", "conv1d"])
+def test_padding_on_one_side_is_named_even_when_the_output_is_only_one_short(name):
+    """Left-only padding with p <= stride loses the last position: the padding is the cause."""
+    named = 0
+    for case in generate_cases(name, SEED, public=False):
+        padding = case.kwargs.get("padding", 0)
+        if case.kind != "allclose" or not padding:
+            continue
+        x = np.asarray(case.args[0])
+        left_only = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(padding, 0)])
+        wrong = getattr(conv_ref, name)(left_only, *case.args[1:], **{**case.kwargs, "padding": 0})
+        if wrong.shape[-1] == np.asarray(case.expected).shape[-1] - 1:
+            assert diagnose(case, wrong).id == "padding_left_only", case.name
+            named += 1
+    assert named >= 1

@@ -539,3 +539,16 @@ def test_feedback_on_real_graded_output(graded_class):
         assert str(GRADED_CLASS_SEED) not in render_markdown(r)
         page = _parse(render_html(r))
         assert all(a.get("src", "data:").startswith("data:") for _, a in page.tags)
+
+
+def test_a_function_that_returns_none_is_told_to_return():
+    case = _case("slides: n=4, k=3", 2.0, message="Expected an int, got None.", details={
+        "stage": "type", "expected": {"type": "int", "dtype": "int", "shape": [], "values": 2},
+        "received": {"type": "NoneType", "values": None}})
+    result = SubmissionResult("frank", "01_conv1d", 0, 12, flags=["monkeypatch"], problems={
+        "conv_output_length": _problem("conv_output_length", [case])})
+    md = render_markdown(result)
+    assert "1. Type: expected `int`, received `NoneType`." in md
+    assert "Your function returned `None`: end it with `return`" in md
+    assert "replaces a library function" in md and "Flagged for your TA" not in md
+    assert "replaces a library function (such as <code>np.allclose</code>)" in render_html(result)

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from autograder.outcome import Call, FunctionSpec
-from autograder.pool import RunOutcome, WorkerPool
+from autograder.pool import RunOutcome, WorkerPool, matplotlib_font_lists
 from autograder.sandbox import Limits, bwrap_available
 from autograder.wire import WireError
 from tests.nbfactory import cells
@@ -129,6 +129,7 @@ def test_function_arguments_are_rebuilt_inside(pool):
      "scipy.signal.convolve2d"),
     ("from scipy.ndimage import correlate1d\n    return correlate1d(x, x)",
      "scipy.ndimage.correlate1d"),
+    ("import scipy\n    return scipy.signal.correlate(x, x)", "scipy.signal.correlate"),
     ("import conv_ref\n    return conv_ref.corr1d(x, x)", "conv_ref.basics.corr1d"),
     ("try:\n        return np.convolve(x, x)\n    except BaseException:\n        return x",
      "numpy.convolve"),
@@ -233,6 +234,32 @@ def test_a_custom_forbidden_list_replaces_the_default():
         src = "import numpy as np\ndef f(x):\n    return np.convolve(x, x), np.fft.fft(x)"
         out = p.run(cells(src), [Call("f", "a", (np.ones(2),))])
     assert (out.calls[0].status, out.calls[0].forbidden_call) == ("forbidden", "numpy.fft.fft")
+
+
+def test_a_worker_that_cannot_start_fails_the_next_submissions():
+    # An empty pattern makes the worker's tripwire plan raise before it reports ready.
+    with WorkerPool(1, sandbox="none", limits=LIMITS, forbidden=("",)) as p:
+        for _ in range(2):  # the second submission starts a new worker, which fails again
+            with pytest.raises(RuntimeError, match=r"(?s)the worker exited while starting; its "
+                               r"stderr ends with:.*tripwires.plan: patterns expects dotted"):
+                p.run(cells("x = 1"), [])
+
+
+def test_font_lists_come_from_the_graders_matplotlib_cache(tmp_path, monkeypatch):
+    config, xdg = tmp_path / "mplconfig", tmp_path / "xdg"
+    (xdg / "matplotlib").mkdir(parents=True)
+    (xdg / "matplotlib" / "fontlist-v390.json").write_text("{}")
+    (xdg / "matplotlib" / "tex.cache").mkdir()
+    config.mkdir()
+    (config / "fontlist-v3.11.0.json").write_text("{}")
+    (config / "fontlist-vX.json").mkdir()  # not a file: never bound
+    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
+    assert matplotlib_font_lists() == [xdg / "matplotlib" / "fontlist-v390.json"]
+    monkeypatch.setenv("MPLCONFIGDIR", str(config))
+    assert matplotlib_font_lists() == [config / "fontlist-v3.11.0.json"]
+    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "missing"))
+    assert matplotlib_font_lists() == []
 
 
 def test_argument_errors(bare_pool):

@@ -80,6 +80,15 @@ def test_bwrap_argv_isolates_and_reopens_hidden_paths(open_tmp, monkeypatch):
     assert f"--tmpfs {sandbox.SCRATCH}" in joined and "--remount-ro /tmp" in joined
 
 
+def test_bwrap_argv_binds_the_workers_files_read_only_into_its_home():
+    font_list = Path("/cache/matplotlib/fontlist-v3.11.0.json")
+    joined = " ".join(sandbox.bwrap_argv(["python"], [font_list]))
+    bind = f"--ro-bind {font_list} {sandbox.WORKER_HOME}/fontlist-v3.11.0.json"
+    # Inside the worker's 0700 tmpfs (made first), before /tmp becomes read-only.
+    assert f"--perms 0700 --tmpfs {sandbox.WORKER_HOME} {bind} --remount-ro /tmp" in joined
+    assert "--ro-bind /cache" not in " ".join(sandbox.bwrap_argv(["python"]))
+
+
 def test_required_paths_cover_the_interpreter():
     paths = sandbox.required_paths()
     prefix = Path(os.path.realpath(np.__file__))

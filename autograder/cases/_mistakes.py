@@ -77,7 +77,12 @@ def weight_axes_swapped(arg: str = "weight") -> Mistake:
 
 
 def missing_plus_one(spatial: int) -> Mistake:
-    """The last output position of each of the `spatial` trailing axes dropped."""
+    """The last output position of each of the `spatial` trailing axes dropped.
+
+    Padding on one side only also drops the last positions, when the padding is
+    smaller than the stride plus one: a list names that mistake before this one,
+    so that the diagnosis points at the padding.
+    """
     def fn(case: Case):
         e = np.asarray(case.expected)
         if e.ndim < spatial or min(e.shape[-spatial:]) < 2:

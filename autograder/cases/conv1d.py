@@ -123,8 +123,9 @@ def conv1d_single(cs: CaseSet, rng) -> None:
 
 
 SINGLE_MISTAKES = [
-    m.flipped_kernel("h", (-1,)), m.bias_ignored(), m.stride_ignored(), m.missing_plus_one(1),
+    m.flipped_kernel("h", (-1,)), m.bias_ignored(), m.stride_ignored(),
     m.padding_one_side("x", 1, "left"), m.padding_one_side("x", 1, "right"), m.total_padding(),
+    m.missing_plus_one(1),
 ]
 
 # ----------------------------------------------------------------------------- conv1d
@@ -160,8 +161,9 @@ def conv1d(cs: CaseSet, rng) -> None:
 
 CONV1D_MISTAKES = [
     m.flipped_kernel("weight", (-1,)), m.bias_ignored(), m.bias_per_input_channel(),
-    m.weight_axes_swapped(), m.stride_ignored(), m.missing_plus_one(1),
+    m.weight_axes_swapped(), m.stride_ignored(),
     m.padding_one_side("x", 1, "left"), m.padding_one_side("x", 1, "right"), m.total_padding(),
+    m.missing_plus_one(1),
 ]
 
 GENERATORS = {

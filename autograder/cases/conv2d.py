@@ -217,9 +217,10 @@ def _mode_ignored(case: Case):
 
 CONV2D_MISTAKES = [
     m.flipped_kernel("weight", (-2, -1)), m.bias_ignored(), m.bias_per_input_channel(),
-    m.weight_axes_swapped(), m.stride_ignored(), m.missing_plus_one(2),
+    m.weight_axes_swapped(), m.stride_ignored(),
     _zeros_only(m.padding_one_side("x", 2, "left")),
     _zeros_only(m.padding_one_side("x", 2, "right")),
+    m.missing_plus_one(2),
     Mistake("same_extra_first", "Your 'same' padding puts the odd extra row/column at the "
             "top/left.", "PyTorch puts the extra element of 'same' padding at the bottom/right.",
             _same_extra_first),

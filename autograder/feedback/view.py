@@ -321,8 +321,10 @@ def _where(details: dict[str, Any]) -> str:
 
 
 def _kind(side: dict[str, Any]) -> str:
+    """``ndarray of float64``; a plain number is just its type (``int``, not ``int of int``)."""
     kind = str(side.get("type") or "unknown")
-    return f"{kind} of {side['dtype']}" if side.get("dtype") else kind
+    dtype = side.get("dtype")
+    return f"{kind} of {dtype}" if dtype and dtype != kind else kind
 
 
 def _checks(stage: str, expected: dict, received: dict) -> list[CheckView]:

@@ -36,6 +36,10 @@ NEXT_STEPS = {
         "`floor((n + 2*padding - dilation*(k-1) - 1) / stride) + 1` for each spatial axis, "
         "and check that batch and channel axes are where PyTorch puts them."
     ),
+    "returned_none": (
+        "Your function returned `None`: end it with `return` and your result (a function "
+        "that only computes, or only prints, returns `None`)."
+    ),
     "values": (
         "Recompute the first differing entry by hand from the inputs above, then follow "
         "your loop indices for that one position."
@@ -88,6 +92,11 @@ FLAG_WORDS = {
     "timeout": "Part of your notebook did not finish within the time limit.",
     "shell_escape": "Shell commands (lines starting with ! or %%bash) were not run.",
     "late": "This submission arrived after the deadline.",
+    "monkeypatch": (
+        "Your notebook replaces a library function (such as `np.allclose`); the grader "
+        "compares with its own copy, and your TA has been told."
+    ),
+    "invalid_output": "A graded function returned something that is not plain array data.",
 }
 
 # The same flags as the TA reads them in summary.html.
@@ -98,6 +107,8 @@ FLAG_LABELS = {
     "timeout": "timeout",
     "shell_escape": "shell escape",
     "late": "late",
+    "monkeypatch": "library patched",
+    "invalid_output": "invalid output",
     "error": "could not be graded",
 }
 
@@ -120,6 +131,8 @@ def next_step(status: str, stage: str | None, message: str = "") -> str:
     'Your code ran out of memory: l'
     """
     key = stage if status == "ok" else status
+    if key == "type" and "got None" in message:
+        key = "returned_none"
     if status == "crashed":
         if "memory" in message:
             key = "crashed_memory"
