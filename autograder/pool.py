@@ -318,13 +318,13 @@ def matplotlib_font_lists() -> list[Path]:
     first time it draws (feedback plots); until then there is none, and each
     worker builds its own.
     """
-    if os.environ.get("MPLCONFIGDIR"):
-        cache = Path(os.environ["MPLCONFIGDIR"])
-    else:
-        cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
     try:
+        if os.environ.get("MPLCONFIGDIR"):
+            cache = Path(os.environ["MPLCONFIGDIR"])
+        else:
+            cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
         return sorted(p for p in cache.glob("fontlist-v*.json") if p.is_file())
-    except OSError:
+    except (OSError, RuntimeError):  # no home directory, or a cache we may not read
         return []
 
 
@@ -366,10 +366,10 @@ class _Worker:
         tail = self.log.read()[-3000:].decode(errors="replace")
         return RuntimeError(f"WorkerPool: the worker {what}; its stderr ends with:\n{tail}")
 
-    def wait_ready(self) -> None:
+    def wait_ready(self, timeout: float = START_SECONDS) -> None:
         if self.ready:
             return
-        ready, _, _ = select.select([self.sock], [], [], START_SECONDS)
+        ready, _, _ = select.select([self.sock], [], [], timeout)
         msg = self._receive() if ready else None
         if msg is None or msg.get("op") != "ready":
             failure = self._failure(f"did not start within {START_SECONDS:g} s" if not ready
@@ -551,6 +551,8 @@ class WorkerPool:
         self._started = time.monotonic()
         self._starting, self._start_failed = workers, False
         self._lock = threading.Lock()
+        # Readable once the pool closes: ends the dispatchers' wait for their workers.
+        self._wake_r, self._wake_w = os.pipe()
         files = matplotlib_font_lists() if self.sandbox == "bwrap" else []
         self._workers = [_Worker(self.sandbox, limits, forbidden, files) for _ in range(workers)]
         self._threads = [threading.Thread(target=self._dispatch, args=(w,), daemon=True,
@@ -596,15 +598,21 @@ class WorkerPool:
         return self.submit(cells, calls).result()
 
     def _warm_up(self, worker: _Worker) -> Exception | None:
-        """Wait for `worker` to start; log once every worker has. Its failure, if any."""
-        try:
-            worker.wait_ready()
-            failure = None
-        except Exception as e:  # this thread must live on to serve (and fail) the queue
-            failure = e
+        """Wait for `worker` to start; log once every worker has. Its failure, if any.
+
+        A pool closed meanwhile stops waiting: the dispatch loop then serves what
+        is queued (waiting for the worker as it always does) or stops the worker.
+        """
+        ready, _, _ = select.select([worker.sock, self._wake_r], [], [], START_SECONDS)
+        failure = None
+        if worker.sock in ready or self._wake_r not in ready:
+            try:
+                worker.wait_ready(timeout=0)  # at once: its answer is there, or time is up
+            except Exception as e:  # this thread must live on to serve (and fail) the queue
+                failure = e
         with self._lock:
             self._starting -= 1
-            self._start_failed |= failure is not None
+            self._start_failed |= not worker.ready
             if self._starting == 0 and not self._start_failed:
                 n = len(self._workers)
                 log.info("%d warm worker%s (%s) ready %.1f s after the pool started", n,
@@ -632,10 +640,13 @@ class WorkerPool:
         if self._closed:
             return
         self._closed = True
+        os.write(self._wake_w, b"x")
         for _ in self._threads:
             self._jobs.put(None)
         for t in self._threads:
             t.join()
+        os.close(self._wake_r)
+        os.close(self._wake_w)
 
     def __enter__(self) -> WorkerPool:
         return self

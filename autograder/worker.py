@@ -274,10 +274,10 @@ def _run_job(sock: socket.socket, cfg: dict, job: dict, fds: list[int]) -> None:
 
 
 class _InstallAfter:
-    """A module loader that runs the real one, then installs the package's pending tripwires."""
+    """A module loader that runs the real one, then installs the tripwires of `patterns`."""
 
-    def __init__(self, loader: Any, pending: dict[str, list[str]]):
-        self._loader, self._pending = loader, pending
+    def __init__(self, loader: Any, patterns: list[str], pending: dict[str, list[str]]):
+        self._loader, self._patterns, self._pending = loader, patterns, pending
 
     def create_module(self, spec: Any) -> Any:
         return self._loader.create_module(spec)
@@ -285,9 +285,9 @@ class _InstallAfter:
     def exec_module(self, module: Any) -> None:
         self._loader.exec_module(module)
         # Before the importing code gets the package back, so it never sees the originals.
-        tripwires.plan(self._pending[module.__name__]).install()
+        tripwires.plan(self._patterns).install()
         # Only now: an import cut short (by a time limit) leaves them pending for the next.
-        del self._pending[module.__name__]
+        self._pending.pop(module.__name__, None)
 
     def __getattr__(self, name: str) -> Any:  # get_data, get_source, resource readers...
         return getattr(self._loader, name)
@@ -316,7 +316,7 @@ class _TripwiresOnImport:
             spec = find(name, path, target)
             if spec is not None:
                 if spec.loader is not None:
-                    spec.loader = _InstallAfter(spec.loader, self.pending)
+                    spec.loader = _InstallAfter(spec.loader, self.pending[name], self.pending)
                 return spec
         return None
 
