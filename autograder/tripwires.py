@@ -5,7 +5,10 @@ A pattern is a dotted name whose parts may be shell globs:
 The warm worker resolves the patterns once (`plan`), including every other
 module attribute that refers to the same function (``np.convolve`` is also
 ``numpy._core.numeric.convolve``), and installs the tripwires (`Plan.install`)
-before it forks any child. A tripwire records the dotted
+before it forks any child. Packages the worker does not import up front
+(SciPy: a third of a worker's start-up, and no notebook needs it) get their
+tripwires in the child, from an import hook, when a submission imports them
+and before the submission sees the module. A tripwire records the dotted
 name in `TRIPPED` and raises `ForbiddenCall`; the record survives a student's
 ``except``.
 """

@@ -15,6 +15,7 @@ import shutil
 import textwrap
 from pathlib import Path
 
+import nbformat
 import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -104,10 +105,20 @@ def page(browser):
 
 
 def _open(page, lab, assignment: str):
-    page.goto(lab.notebook_url(f"{assignment}/{assignment}.ipynb"))
-    page.wait_for_selector(".jp-Notebook .jp-Cell")
+    path = f"{assignment}/{assignment}.ipynb"
+    page.goto(lab.notebook_url(path))
+    # Cells render one after another: wait for all of those in the file.
+    n_cells = len(nbformat.read(lab.root / path, as_version=4).cells)
+    page.wait_for_function(
+        f"() => document.querySelectorAll('.jp-Notebook .jp-Cell').length >= {n_cells}")
     page.wait_for_selector(KERNEL_IDLE)
-    assert page.locator(".jp-Dialog").count() == 0, "a dialog (kernel not found?) opened"
+    _no_dialog(page)
+
+
+def _no_dialog(page) -> None:
+    """Fail with its text when JupyterLab shows a dialog (kernel died, not found, ...)."""
+    dialogs = page.locator(".jp-Dialog")
+    assert dialogs.count() == 0, f"JupyterLab opened a dialog: {dialogs.first.inner_text()!r}"
 
 
 def _run_cell(page, index: int) -> None:
@@ -118,7 +129,11 @@ def _run_cell(page, index: int) -> None:
     # A key press sent while the kernel's websocket is still connecting is lost:
     # press again until the prompt shows that the cell is queued or ran.
     for _ in range(3):
-        prompt.click()  # command mode, this cell selected
+        try:
+            prompt.click(timeout=30_000)  # command mode, this cell selected
+        except PlaywrightTimeout:
+            _no_dialog(page)  # a dialog in front of the notebook says why
+            raise
         page.keyboard.press("Control+Enter")
         try:
             page.wait_for_function(PROMPT_CHANGED, arg=[handle, before], timeout=15_000)
