@@ -188,6 +188,7 @@ def test_release_notebook_runs_in_jupyterlab(page, lab, assignment):
         e[:800] for e in unexpected
     )
     drawn = _drawing_cells(page)
+    assert drawn, "no picture appeared: every drawing needs an answer to an exercise"
     assert all(shown for _, shown in drawn), "a drawing cell that ran without error showed no " \
         f"picture: {[source[:80] for source, shown in drawn if not shown]}"
     check_outputs = page.locator(".jp-Notebook .jp-OutputArea-output").all_inner_texts()
