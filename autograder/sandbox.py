@@ -33,6 +33,7 @@ from pathlib import Path
 # submission can neither signal another worker's child nor use up its
 # process quota (RLIMIT_NPROC counts per user id).
 UID_BASE = 1 << 20
+TMP = Path("/tmp")
 SCRATCH = "/tmp/scratch"
 # The worker's own writable directory inside bwrap (Matplotlib's cache); closed to the child.
 WORKER_HOME = "/tmp/worker"
@@ -208,6 +209,16 @@ def bwrap_argv(command: list[str], worker_files: Sequence[Path] = ()) -> list[st
              "--perms", "0700", "--tmpfs", WORKER_HOME]
     for path in worker_files:
         argv += ["--ro-bind", str(path), f"{WORKER_HOME}/{Path(path).name}"]
+    # The private /tmp hides whatever the grader runs from there (a course cloned
+    # or a virtualenv made under /tmp): bind those paths back, read-only.
+    made = set()
+    for p in required_paths():
+        if TMP in p.parents:
+            for d in reversed(p.parents):
+                if TMP in d.parents and d not in made:
+                    argv += ["--perms", "0755", "--dir", str(d)]
+                    made.add(d)
+            argv += ["--ro-bind", str(p), str(p)]
     argv += ["--remount-ro", "/tmp",
              "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
              "--die-with-parent", "--new-session", "--chdir", "/tmp",

@@ -80,13 +80,25 @@ def test_bwrap_argv_isolates_and_reopens_hidden_paths(open_tmp, monkeypatch):
     assert f"--tmpfs {sandbox.SCRATCH}" in joined and "--remount-ro /tmp" in joined
 
 
-def test_bwrap_argv_binds_the_workers_files_read_only_into_its_home():
+def test_bwrap_argv_binds_the_workers_files_read_only_into_its_home(monkeypatch):
+    monkeypatch.setattr(sandbox, "required_paths", lambda: [Path("/usr")])
     font_list = Path("/cache/matplotlib/fontlist-v3.11.0.json")
     joined = " ".join(sandbox.bwrap_argv(["python"], [font_list]))
     bind = f"--ro-bind {font_list} {sandbox.WORKER_HOME}/fontlist-v3.11.0.json"
     # Inside the worker's 0700 tmpfs (made first), before /tmp becomes read-only.
     assert f"--perms 0700 --tmpfs {sandbox.WORKER_HOME} {bind} --remount-ro /tmp" in joined
     assert "--ro-bind /cache" not in " ".join(sandbox.bwrap_argv(["python"]))
+
+
+def test_bwrap_argv_binds_back_what_runs_from_under_tmp(monkeypatch):
+    """A course cloned (or a virtualenv made) under /tmp stays visible under the private /tmp."""
+    venv = Path("/tmp/course/.venv")
+    monkeypatch.setattr(sandbox, "required_paths", lambda: [venv, Path("/usr")])
+    joined = " ".join(sandbox.bwrap_argv(["python"]))
+    private_tmp = joined.index("--tmpfs /tmp ")
+    bind = joined.index(f"--perms 0755 --dir /tmp/course --ro-bind {venv} {venv}")
+    assert private_tmp < bind < joined.index("--remount-ro /tmp")
+    assert "--ro-bind /usr" not in joined  # already visible through the read-only /
 
 
 def test_required_paths_cover_the_interpreter():
