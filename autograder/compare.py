@@ -193,8 +193,11 @@ def _shape_message(e: tuple, r: tuple) -> str:
         msg += " Same number of entries, arranged differently: check your reshape or transpose."
     elif len(e) == len(r) and sum(a != b for a, b in zip(e, r, strict=True)) == 1:
         axis = next(i for i, (a, b) in enumerate(zip(e, r, strict=True)) if a != b)
-        msg += (f" Only axis {axis} differs ({e[axis]} vs {r[axis]}): check the output-size "
-                "formula floor((n + 2*p - d*(k-1) - 1) / s) + 1 for that axis.")
+        # Spatial axes come from the output-size formula, batch and channel
+        # axes from an argument's shape: the comparison cannot tell which.
+        msg += (f" Only axis {axis} differs ({e[axis]} vs {r[axis]}): for a spatial axis, check "
+                "the output-size formula floor((n + 2*p - d*(k-1) - 1) / s) + 1; for a batch "
+                "or channel axis, check which argument (and which of its axes) gives that size.")
     return msg
 
 

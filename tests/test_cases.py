@@ -44,6 +44,7 @@ def test_worked_examples_have_the_source_numbers():
     y = example("conv2d", "blog: 4x4x2 input, three 2x2 kernels")
     assert y.shape == (3, 3, 3)
     assert np.array_equal(y[0], [[13, 21, 29], [19, 27, 35], [25, 33, 41]])
+    assert np.array_equal(example("conv2d", "blog: 4x4x2 input, its first two 2x2 kernels"), y[:2])
     assert np.array_equal(example("corr2d", "blog: channel A with [[1,0],[0,1]]"),
                           [[7, 15, 23], [9, 17, 25], [11, 19, 27]])
     y = example("conv1x1", "blog: weight of shape (3, 2, 1, 1)")
@@ -87,6 +88,16 @@ def test_counts_and_public_flags(name):
     # the worked examples are graded too
     examples = {c.name for c in public if not c.name.startswith("random")}
     assert examples <= {c.name for c in official}
+
+
+@pytest.mark.parametrize("name", ["conv1d", "conv2d"])
+@pytest.mark.parametrize("seed", [PUBLIC_SEED, SEED, 11, 2024])
+def test_the_first_case_with_several_channels_has_as_many_in_as_out(name, seed):
+    """A weight read as (C_in, C_out, ...) can be named there: it gives wrong values."""
+    cases = generate_cases(name, seed, public=seed == PUBLIC_SEED)
+    shapes = [np.shape(c.args[1]) for c in cases if c.kind == "allclose"]
+    first = next(s for s in shapes if s[:2] != (1, 1))
+    assert first[0] == first[1] >= 2, first
 
 
 @pytest.mark.parametrize("name", [p.name for p in PROBLEMS if p.checks_errors])

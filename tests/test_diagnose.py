@@ -83,3 +83,45 @@ def test_padding_on_one_side_is_named_even_when_the_output_is_only_one_short(nam
             assert diagnose(case, wrong).id == "padding_left_only", case.name
             named += 1
     assert named >= 1
+
+
+# ------------------------------------------------------------------- mistakes seen in the shape
+
+WITH_SHAPES = [(p, m.id) for p in WITH_MISTAKES for m in mistakes_for(p) if m.shape is not None]
+
+
+def wrong_shapes(name, mistake):
+    """(case, wrong shape) for every case on which the mistake changes the answer's shape."""
+    for case in (generate_cases(name, PUBLIC_SEED, public=True)
+                 + generate_cases(name, SEED, public=False)):
+        if case.kind not in ("allclose", "exact"):
+            continue
+        shape = mistake.shape(case)
+        if shape is not None and shape != np.shape(case.expected):
+            yield case, shape
+
+
+@pytest.mark.parametrize(("name", "mistake_id"), WITH_SHAPES, ids=lambda v: str(v))
+def test_every_mistake_seen_in_the_shape_is_named(name, mistake_id):
+    mistake = next(m for m in mistakes_for(name) if m.id == mistake_id)
+    named = 0
+    for case, shape in wrong_shapes(name, mistake):
+        assert diagnose(case, np.ones(shape)).id == mistake_id, case.name
+        named += 1
+    assert named >= 1, f"{name}: no case shows {mistake_id} in its shape"
+
+
+def test_a_wrong_channel_count_other_than_c_in_has_no_diagnosis():
+    case = next(c for c in generate_cases("conv1d", SEED, public=False)
+                if c.name == "one channel, batch of 1")  # x (1, 1, 8), weight (2, 1, 3)
+    assert np.shape(case.expected) == (1, 2, 6)
+    assert diagnose(case, np.ones((1, 1, 6))).id == "weight_axes_swapped"  # C_in = 1 channel
+    assert diagnose(case, np.ones((1, 3, 6))) is None
+    assert diagnose(case, [[[1.0, 2.0]], [[3.0]]]) is None  # ragged: no shape at all
+
+
+def test_the_weight_layout_is_in_the_hint():
+    hints = {name: next(m.hint for m in mistakes_for(name) if m.id == "weight_axes_swapped")
+             for name in ("conv1d", "conv2d")}
+    assert "`(C_out, C_in, K)`" in hints["conv1d"]
+    assert "`(C_out, C_in, kH, kW)`" in hints["conv2d"]

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import nbformat
+import numpy as np
 import pytest
 
+import conv_ref
+from autograder.cases import PUBLIC_SEED, generate_cases
 from autograder.catalog import ASSIGNMENTS, max_score, problems_for
 from autograder.grade import grade
+from autograder.judge import judge
+from autograder.outcome import CallOutcome
 from examples import make_class
 from tests.conftest import REPO, read_notebook, solution_path
 
@@ -80,9 +85,42 @@ def test_honest_students_get_the_verdicts_their_mistakes_deserve(graded):
 
 
 @pytest.mark.slow
+def test_the_graded_weight_axes_student_is_told_the_layout(graded):
+    conv1d = graded["weight_axes_swapped", "01_conv1d"].problems["conv1d"]
+    first = next(c for c in conv1d.cases if not c.passed)
+    assert first.diagnosis == "weight_axes_swapped", first.name
+    assert "`(C_out, C_in, K)`" in first.hint
+
+
+@pytest.mark.slow
 def test_every_assignment_has_a_perfect_and_a_partial_grade(graded):
     for a in ASSIGNMENTS:
         assert graded["perfect", a].score == max_score(a), a
         partial = graded["partial", a]
         solved = problems_for(a)[: max(1, len(problems_for(a)) // 2)]
         assert partial.score == sum(p.points for p in solved), a
+
+
+def _first_failure(fn, cases):
+    """The verdict on the first case `fn` fails, run in this process as `check()` does."""
+    for case in cases:
+        args, kwargs = case.materialize()
+        try:
+            outcome = CallOutcome(case.problem, case.name, "ok", value=fn(*args, **kwargs))
+        except Exception as exc:  # the student's bug, judged like any other
+            outcome = CallOutcome(case.problem, case.name, "raised",
+                                  exc_type=type(exc).__name__, message=str(exc))
+        result = judge(case, outcome, 1.0)
+        if not result.passed:
+            return result
+    raise AssertionError("no failing case")
+
+
+@pytest.mark.parametrize("seed", [PUBLIC_SEED, 11, 12345, 2024])
+def test_the_weight_axes_student_is_told_on_the_first_failing_case(seed):
+    namespace = {"np": np, "conv_output_length": conv_ref.conv_output_length}
+    exec(make_class.MISTAKES["weight_axes_swapped"]["conv1d"], namespace)
+    result = _first_failure(namespace["conv1d"],
+                            generate_cases("conv1d", seed, public=seed == PUBLIC_SEED))
+    assert result.diagnosis == "weight_axes_swapped", (result.name, result.message)
+    assert "`(C_out, C_in, K)`" in result.hint

@@ -107,12 +107,18 @@ class Mistake:
     fn : callable
         ``fn(case) -> value``: the wrong answer on this case, or None when the
         mistake cannot be told apart on it (e.g. no padding to put on one side).
+    shape : callable, optional
+        ``shape(case) -> tuple``: the shape of the wrong answer, for cases on
+        which `fn` cannot recompute its values but the shape alone shows the
+        mistake (e.g. a weight read as ``(C_in, C_out, K)`` gives ``C_in``
+        output channels); None when the shape does not tell.
     """
 
     id: str
     title: str
     hint: str
     fn: Callable[[Case], Any]
+    shape: Callable[[Case], tuple[int, ...] | None] | None = None
 
 
 def rng_for(problem: str, seed: int) -> np.random.Generator:

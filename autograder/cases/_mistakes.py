@@ -62,18 +62,52 @@ def stride_ignored() -> Mistake:
                    "start at `i*stride`.", fn)
 
 
-def weight_axes_swapped(arg: str = "weight") -> Mistake:
-    """Weight read as ``(C_in, C_out, ...)``: only computable when both are equal."""
+def channels_from_weight_axis(axis: int, spatial: int, arg: str = "weight"):
+    """A `Mistake.shape`: the answer with as many channels as ``weight.shape[axis]``.
+
+    The channel axis is the one before the `spatial` trailing axes. None when
+    the weight has groups (its axes then hold ``C_in // groups``).
+    """
+    def shape(case: Case) -> tuple[int, ...] | None:
+        args = bound(case)
+        expected = list(np.shape(case.expected))
+        if args.get("groups", 1) != 1 or len(expected) < spatial + 1:
+            return None
+        expected[-(spatial + 1)] = np.shape(args[arg])[axis]
+        return tuple(expected)
+
+    return shape
+
+
+def swapped_weight(arg: str = "weight"):
+    """A `Mistake.fn`: the answer with the weight's first two axes swapped.
+
+    Only computable when both axes have the same size.
+    """
     def fn(case: Case):
         w = np.asarray(bound(case)[arg])
         if w.shape[0] != w.shape[1]:
             return None
         return rerun(case, **{arg: w.swapaxes(0, 1)})
 
+    return fn
+
+
+def weight_axes_swapped(layout: str, spatial: int, arg: str = "weight") -> Mistake:
+    """Weight of layout `layout` (``"(C_out, C_in, K)"``...) read as ``(C_in, C_out, ...)``.
+
+    With as many input as output channels the variant recomputes the wrong
+    values. Otherwise the sizes do not fit, and most implementations raise;
+    those that run (one of the two is 1 and NumPy broadcasts it) give
+    ``C_in`` output channels, which `Mistake.shape` recognises.
+    """
     return Mistake("weight_axes_swapped",
-                   "Your output uses the weight as if its axes were `(C_in, C_out, ...)`.",
-                   "PyTorch's layout is `weight[c_out, c_in, ...]`: the first axis is the output "
-                   "channel.", fn)
+                   "Your output reads the weight as if its axes were `(C_in, C_out, ...)`: "
+                   "output channel `o` comes from `weight[:, o]` instead of `weight[o]`.",
+                   f"The weight's layout is `{layout}`: `weight[o]` holds the kernels of output "
+                   "channel `o`, one per input channel, so the output has `weight.shape[0]` "
+                   "channels and the sum runs over the `weight.shape[1]` input channels.",
+                   swapped_weight(arg), channels_from_weight_axis(1, spatial, arg))
 
 
 def missing_plus_one(spatial: int) -> Mistake:

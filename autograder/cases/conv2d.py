@@ -155,6 +155,10 @@ def _draw_conv2d(rng, allow_same: bool = True) -> tuple[tuple, dict, str]:
 
 
 def conv2d(cs: CaseSet, rng) -> None:
+    # Two kernels first: as many output as input channels, so that a weight
+    # read as (C_in, C_out, kH, kW) gives wrong values, which can be named,
+    # rather than the exception the three kernels mostly make it raise.
+    cs.example("blog: 4x4x2 input, its first two 2x2 kernels", (X_BLOG, W_BLOG[:2]))
     cs.example("blog: 4x4x2 input, three 2x2 kernels", (X_BLOG, W_BLOG))
     cs.example("blog example as a batch of 1, with bias", (X_BLOG[None], W_BLOG,
                                                            np.array([1.0, 0.0, -1.0])))
@@ -217,7 +221,7 @@ def _mode_ignored(case: Case):
 
 CONV2D_MISTAKES = [
     m.flipped_kernel("weight", (-2, -1)), m.bias_ignored(), m.bias_per_input_channel(),
-    m.weight_axes_swapped(), m.stride_ignored(),
+    m.weight_axes_swapped("(C_out, C_in, kH, kW)", 2), m.stride_ignored(),
     _zeros_only(m.padding_one_side("x", 2, "left")),
     _zeros_only(m.padding_one_side("x", 2, "right")),
     m.missing_plus_one(2),

@@ -36,7 +36,10 @@ def conv1x1(cs: CaseSet, rng) -> None:
                                                  randn(rng, 3)))
 
 
-CONV1X1_MISTAKES = [m.weight_axes_swapped(), m.bias_ignored(), m.bias_per_input_channel()]
+CONV1X1_MISTAKES = [
+    m.weight_axes_swapped("(C_out, C_in, 1, 1)` or `(C_out, C_in)", 2), m.bias_ignored(),
+    m.bias_per_input_channel(),
+]
 
 # ----------------------------------------------------------------------------- parameter count
 

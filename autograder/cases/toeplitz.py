@@ -198,7 +198,7 @@ def _weight_order(case: Case):
 
 IM2COL_CONV_MISTAKES = [
     m.flipped_kernel("weight", (-2, -1)), m.bias_ignored(), m.bias_per_input_channel(),
-    m.weight_axes_swapped(), m.stride_ignored(),
+    m.weight_axes_swapped("(C_out, C_in, kH, kW)", 2), m.stride_ignored(),
     m.padding_one_side("x", 2, "left"), m.padding_one_side("x", 2, "right"),
     m.missing_plus_one(2),
     Mistake("weight_order_mismatch", "Your weight matrix is flattened in (i, j, c) order while "

@@ -76,9 +76,12 @@ def _mistakes(spatial: int) -> list[Mistake]:
     axes = tuple(range(-spatial, 0))
     return [
         m.flipped_kernel("weight", axes),
+        # The convolution's mistake the other way round: its values (square
+        # weights) are the same swap, its shape has weight.shape[0] channels.
         Mistake("weight_axes_swapped", "Your output reads the weight as `(C_out, C_in, ...)`.",
-                "Transposed convolution weights are `(C_in, C_out, ...)`, as PyTorch's.",
-                m.weight_axes_swapped().fn),
+                "Transposed convolution weights are `(C_in, C_out, ...)`, as PyTorch's: the "
+                "output has `weight.shape[1]` channels.",
+                m.swapped_weight(), m.channels_from_weight_axis(0, spatial)),
         Mistake("padding_not_cropped", "Your output is the full output, without removing the "
                 "padding.", "In a transposed convolution padding=p CROPS p entries from each "
                 "end: `L_out = (L-1)*stride - 2*p + K`.",

@@ -125,7 +125,8 @@ GENERAL_MISTAKES = [
     Mistake("groups_interleaved", "Your groups take every g-th channel instead of consecutive "
             "channels.", "Group j uses input channels `j*C_in/g ... (j+1)*C_in/g - 1` and output "
             "channels `j*C_out/g ... (j+1)*C_out/g - 1`.", _groups_interleaved),
-    m.weight_axes_swapped(), m.missing_plus_one(2),
+    m.weight_axes_swapped("(C_out, C_in // groups, kH, kW)", 2),
+    m.missing_plus_one(2),
 ]
 
 # ----------------------------------------------------------------------------- depthwise separable
