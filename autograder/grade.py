@@ -24,6 +24,7 @@ that importing them and preparing the notebooks happen while the workers boot.
 
 from __future__ import annotations
 
+import ast
 import functools
 import hashlib
 import logging
@@ -40,7 +41,7 @@ from autograder import catalog
 from autograder.cases import PUBLIC_SEED, Case, generate_cases
 from autograder.gradebook import Gradebook
 from autograder.identify import UNKNOWN_ASSIGNMENT, Submission, collect
-from autograder.judge import score_problem
+from autograder.judge import Definition, score_problem
 from autograder.pool import Cell, RunOutcome, WorkerPool
 from autograder.results import SubmissionResult
 from autograder.sandbox import Limits
@@ -192,27 +193,69 @@ def cases_for(assignment: str, seed: int, public: bool = False) -> dict[str, lis
     }
 
 
+def definitions(cells: list[SourceCell]) -> dict[str, Definition]:
+    r"""Where each function is defined: the last ``def`` of its name in notebook order.
+
+    Only definitions that bind a name in the notebook's namespace count (not
+    those nested in a function or a class); cells that do not parse are skipped
+    (their error is reported when they run).
+
+    >>> from autograder.extract import SourceCell
+    >>> definitions([SourceCell(2, "import numpy as np\n\ndef corr1d(x, h):\n    pass")])
+    {'corr1d': Definition(cell=3, line=3, source='def corr1d(x, h):')}
+    """
+    found: dict[str, Definition] = {}
+    for cell in cells:
+        try:
+            tree = ast.parse(cell.source)
+        except SyntaxError:
+            continue
+        lines = cell.source.splitlines()
+        for node in _namespace_defs(tree):
+            # SourceCell.index counts from 0; students count cells from 1.
+            found[node.name] = Definition(cell.index + 1, node.lineno,
+                                          lines[node.lineno - 1].strip())
+    return found
+
+
+def _namespace_defs(node: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Function definitions in `node`, in source order, not looking inside functions or classes."""
+    for child in ast.iter_child_nodes(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield child
+        elif not isinstance(child, ast.ClassDef | ast.Lambda):
+            yield from _namespace_defs(child)
+
+
 def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> SubmissionResult:
     """Score a run's outcomes against the cases, in the grader's process.
 
-    Calls the run never reached (the whole submission crashed or timed out)
-    come back from the pool with that verdict, and score 0.
+    Calls the run never reached (the submission crashed or ran out of time
+    before them) come back from the pool as "not_run", and score 0. A call
+    that ran out of time or crashed names the cell and line of its function.
     """
     result = prepared.result
     result.seconds = run.seconds
     if run.timed_out:
         result.flags.append("timeout")
-        result.notes.append(f"Stopped: {run.timed_out}; the cases after that were not run.")
+        result.notes.append(f"Stopped: {run.timed_out}.")
     if run.crashed:
         result.flags.append("crashed")
-        result.notes.append(f"The notebook's process died: {run.crashed}; "
-                            "the cases after that were not run.")
+        result.notes.append(f"The notebook's process died: {run.crashed}.")
     for cell in run.cells:
-        if cell.status != "ok":
-            result.notes.append(f"cell {cell.index + 1} stopped with an error: {cell.error}")
+        # A cell that ended the run is named by the note above already.
+        if cell.status != "ok" and cell.error not in (run.timed_out, run.crashed):
+            what = "ran out of time" if cell.status == "timeout" else "stopped with an error"
+            result.notes.append(f"cell {cell.number} {what}: {cell.error}")
+    not_run = [o for o in run.calls if o.status == "not_run"]
+    if not_run:
+        result.notes.append(f"{len(not_run)} of {len(run.calls)} cases were not run, and score 0: "
+                            f"{not_run[0].message}.")
+    defined = definitions(prepared.cells)
     for name, problem_cases in cases.items():
         outcomes = [o for o in run.calls if o.problem == name]
-        result.problems[name] = score_problem(catalog.problem(name), problem_cases, outcomes)
+        result.problems[name] = score_problem(catalog.problem(name), problem_cases, outcomes,
+                                              defined.get(name))
     for problem in result.problems.values():
         for flag in problem.flags:
             if flag not in result.flags:
@@ -248,7 +291,8 @@ def run(
                 cases[p.result.assignment] = cases_of(p.result.assignment)
             assignment_cases = cases[p.result.assignment]
             calls = [c.call() for problem_cases in assignment_cases.values() for c in problem_cases]
-            future = pool.submit([Cell(c.index, c.source) for c in p.cells], calls)
+            # The pool names cells as students count them: from 1, markdown included.
+            future = pool.submit([Cell(c.index + 1, c.source) for c in p.cells], calls)
             futures[future] = (p, assignment_cases)
         for future in as_completed(futures):
             p, assignment_cases = futures[future]

@@ -2,9 +2,13 @@
 
 Used by official grading on outcomes from the sandbox, and by `check()` on
 outcomes of in-process calls, so both give the same verdicts and messages.
+Official grading also knows where each graded function is defined
+(`Definition`): a call that ran out of time or crashed names that place.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 from autograder.cases import Case
 from autograder.cases._core import signature
@@ -19,15 +23,44 @@ _FLAGGED = {"forbidden": "forbidden_call", "timeout": "timeout", "crashed": "cra
             "invalid_output": "invalid_output"}
 
 
+# Statuses of a call that started and did not return: the place of its `def` is shown.
+_STOPPED = ("timeout", "crashed")
+
+
+@dataclass(frozen=True)
+class Definition:
+    """Where a graded function is defined in the notebook.
+
+    Attributes
+    ----------
+    cell : int
+        The cell's number as a student counts it (1-based, markdown cells included).
+    line : int
+        Line of the ``def`` in that cell (1-based).
+    source : str
+        The ``def`` line as written, e.g. ``"def corr1d(x, h):"``.
+    """
+
+    cell: int
+    line: int
+    source: str
+
+    def details(self) -> dict:
+        """The keys the feedback reads to show the place (`autograder.feedback.view`)."""
+        return {"cell": self.cell, "line": self.line, "source": self.source}
+
+
 def _inputs(case: Case) -> dict:
     names, _ = signature(case.problem)
     named = {**dict(zip(names, case.args, strict=False)), **case.kwargs}
     return {name: summarize(value, limit=64) for name, value in named.items()}
 
 
-def _status_message(case: Case, outcome: CallOutcome) -> str:
+def _status_message(case: Case, outcome: CallOutcome, where: Definition | None = None) -> str:
     """The message for a call that did not return normally."""
     fn = f"`{case.problem}`"
+    if where is not None and outcome.status in _STOPPED:
+        fn += f" (cell {where.cell}, line {where.line})"
     limit = f"{case.timeout:g} s" if case.timeout else "the time limit"
     return {
         "not_implemented": f"{fn} is not implemented yet: replace `raise NotImplementedError` "
@@ -42,6 +75,9 @@ def _status_message(case: Case, outcome: CallOutcome) -> str:
                      "not allowed in graded functions: write the computation with NumPy.",
         "invalid_output": f"{fn} returned something that is not plain array data "
                           f"({outcome.message or 'unreadable'}). Return NumPy arrays or numbers.",
+        # Never called: the message says what ended the run, and where.
+        "not_run": f"{fn} was not run on this case: "
+                   f"{outcome.message or 'the run ended before it'}.",
     }.get(outcome.status, f"{fn} did not return normally (status {outcome.status!r}).")
 
 
@@ -74,7 +110,8 @@ def _returned(case: Case, outcome: CallOutcome) -> Comparison:
                    names=case.output_names)
 
 
-def judge(case: Case, outcome: CallOutcome, points: float) -> CaseResult:
+def judge(case: Case, outcome: CallOutcome, points: float,
+          where: Definition | None = None) -> CaseResult:
     """The verdict on one case.
 
     Parameters
@@ -84,6 +121,9 @@ def judge(case: Case, outcome: CallOutcome, points: float) -> CaseResult:
         What the student's function did on ``case.call()``.
     points : float
         This case's share of the problem's points.
+    where : Definition, optional
+        Where the function is defined; a call that timed out or crashed names
+        it in its message and its details (``cell``, ``line``, ``source``).
     """
     result = CaseResult(name=case.name, passed=False, score=0.0, max_score=points,
                         status=outcome.status, public=case.public, seconds=outcome.seconds)
@@ -104,19 +144,21 @@ def judge(case: Case, outcome: CallOutcome, points: float) -> CaseResult:
         details.update(stage="exception", exception={
             "type": outcome.exc_type, "message": outcome.message, "traceback": outcome.traceback})
     else:
-        result.message = _status_message(case, outcome)
+        result.message = _status_message(case, outcome, where)
+        if where is not None and outcome.status in _STOPPED:
+            details.update(where.details())
     if result.passed:
         result.score, result.message = points, ""
     result.details = details
     return result
 
 
-def score_problem(problem: Problem, cases: list[Case],
-                  outcomes: list[CallOutcome]) -> ProblemResult:
+def score_problem(problem: Problem, cases: list[Case], outcomes: list[CallOutcome],
+                  where: Definition | None = None) -> ProblemResult:
     """Judge every case of one problem; the points are split evenly over its cases.
 
     Outcomes are matched to cases by case name; a case without an outcome
-    (the worker stopped before it) counts as crashed.
+    (the worker stopped before it) counts as crashed. `where` is passed to `judge`.
     """
     by_name = {o.case: o for o in outcomes}
     share = problem.points / len(cases) if cases else 0.0
@@ -124,7 +166,7 @@ def score_problem(problem: Problem, cases: list[Case],
     for case in cases:
         outcome = by_name.get(case.name) or CallOutcome(
             problem.name, case.name, "crashed", message="no result came back for this case")
-        results.append(judge(case, outcome, share))
+        results.append(judge(case, outcome, share, where))
     flags = sorted({_FLAGGED[r.status] for r in results if r.status in _FLAGGED})
     score = round(sum(r.score for r in results), 9)
     return ProblemResult(problem.name, score, float(problem.points), flags, results)

@@ -54,17 +54,26 @@ log = logging.getLogger("autograder")
 
 @dataclass
 class Cell:
-    """One notebook cell's Python source, magics already translated."""
+    """One notebook cell's Python source, magics already translated.
 
-    index: int
+    Attributes
+    ----------
+    number : int
+        The cell's number as a student counts it in the notebook: 1-based,
+        markdown cells included, as `autograder.extract` and `autograder.scan`
+        name it. Messages and tracebacks (``File "<cell 12>"``) use it as it is.
+    source : str
+    """
+
+    number: int
     source: str
 
 
 @dataclass
 class CellRun:
-    """What happened to one cell: status is "ok", "error" or "timeout"."""
+    """What happened to one cell (`Cell.number`): status is "ok", "error" or "timeout"."""
 
-    index: int
+    number: int
     status: str
     error: str = ""
     seconds: float = 0.0
@@ -79,12 +88,16 @@ class RunOutcome:
     cells : list of CellRun
         The cells that started, in order.
     calls : list of CallOutcome
-        One per `Call`, in order; calls not completed get "timeout",
-        "crashed" or "invalid_output" with the reason as message.
+        One per `Call`, in order. The call under way when the run ended gets
+        "timeout", "crashed" or "invalid_output" with the reason as message;
+        the calls after it were never started and get "not_run", with a message
+        that says what stopped the run and where, e.g. ``"the submission ran
+        out of time in `corr1d` (case 'slides')"``.
     crashed : str
         Why the process ended early, e.g. ``"called sys.exit(3) in cell 2"``.
     timed_out : str
-        The first time limit exceeded, e.g. ``"cell 4 ran longer than 10 s"``.
+        The first time limit exceeded, e.g. ``"cell 4 ran longer than 10 s"``
+        or ``"`corr1d` (case 'slides') ran longer than 10 s"``.
     stdout : str
         Captured stdout and stderr, truncated to ``Limits.output_bytes``.
     seconds : float
@@ -177,12 +190,12 @@ class _Run:
         expected_cell = len(self.cell_runs)
         if ev == "cell":
             if self.phase or self.outcomes or expected_cell >= len(self.cells) \
-                    or meta["i"] != self.cells[expected_cell].index:
+                    or meta["i"] != self.cells[expected_cell].number:
                 raise _Corrupt(f"cell {meta['i']} started out of order")
             self.phase = ("cell", expected_cell, now)
         elif ev == "cell_done":
             if not self.phase or self.phase[0] != "cell" or meta["i"] != self.cells[
-                    self.phase[1]].index or meta["status"] not in ("ok", "error"):
+                    self.phase[1]].number or meta["status"] not in ("ok", "error"):
                 raise _Corrupt(f"cell {meta['i']} ended out of order")
             self.cell_runs.append(CellRun(meta["i"], meta["status"], meta["error"],
                                           meta["seconds"]))
@@ -199,6 +212,8 @@ class _Run:
             self.phase = None
         elif ev == "fatal":
             self.fatal = meta["message"][:2000]
+        elif self.phase or len(self.outcomes) != len(self.calls):
+            raise _Corrupt("message 'done' before the end of the run")
         else:
             self.done = True
 
@@ -213,7 +228,7 @@ class _Run:
             except wire.WireError as e:
                 out.status, out.message = "invalid_output", str(e).removeprefix("wire.decode: ")
         elif out.status == "timeout" and not self.timed_out:
-            self.timed_out = f"{call.problem} on case {call.case!r} {out.message}"
+            self.timed_out = f"{_call_name(call)} {out.message}"
         return out
 
     # -- time
@@ -228,28 +243,39 @@ class _Run:
         if self.phase and self.phase[0] == "cell":
             limit = self.phase[2] + self.limits.cell_seconds
             if limit < end:
-                index = self.cells[self.phase[1]].index
-                end, why = limit, f"cell {index} ran longer than {self.limits.cell_seconds:g} s"
+                number = self.cells[self.phase[1]].number
+                end, why = limit, f"cell {number} ran longer than {self.limits.cell_seconds:g} s"
         elif self.phase:
             call, seconds = self.calls[self.phase[1]], self._call_seconds(self.phase[1])
             limit = self.phase[2] + seconds + CALL_GRACE
             if limit < end:
                 end = limit
-                why = f"{call.problem} on case {call.case!r} ran longer than {seconds:g} s"
+                why = f"{_call_name(call)} ran longer than {seconds:g} s"
         return end, why
 
     # -- verdict
 
-    def where(self) -> str:
+    def _step(self) -> str:
+        """What is under way: ``cell 12``, or the call as `_call_name` names it; "" between."""
         if self.phase is None:
-            if self.outcomes:
-                return "after the last call" if len(self.outcomes) == len(self.calls) else \
-                    "between calls"
-            return "before running any cell" if not self.cell_runs else "between cells"
+            return ""
         if self.phase[0] == "cell":
-            return f"while running cell {self.cells[self.phase[1]].index}"
-        call = self.calls[self.phase[1]]
-        return f"while running {call.problem} on case {call.case!r}"
+            return f"cell {self.cells[self.phase[1]].number}"
+        return _call_name(self.calls[self.phase[1]])
+
+    def _between(self) -> str:
+        if self.outcomes:
+            return "after the last call" if len(self.outcomes) == len(self.calls) else \
+                "between calls"
+        return "before running any cell" if not self.cell_runs else "between cells"
+
+    def where(self) -> str:
+        """``while running cell 12``, ``while running `f` (case 'a')``, ``between calls``..."""
+        return f"while running {self._step()}" if self.phase else self._between()
+
+    def within(self) -> str:
+        """``in cell 12``, ``in `corr1d` (case 'slides')``, ``between calls``."""
+        return f"in {self._step()}" if self.phase else self._between()
 
     def finish(self, status: int | None, timeout: str, crash: str,
                corrupt: bool) -> RunOutcome:
@@ -263,35 +289,56 @@ class _Run:
             What the grader itself decided (a time limit, a lost worker, a
             corrupt channel); empty when the child ended on its own.
         corrupt : bool
-            The results channel was corrupt: unfinished calls are "invalid_output".
+            The results channel was corrupt: the call under way is "invalid_output".
         """
         timed_out = timeout or self.timed_out
-        crashed = crash or self.fatal
+        # What the child did, without the place (the place is ours to tell, not the child's).
+        cause = self.fatal
+        crashed = crash or (f"{self.fatal} {self.within()}" if self.fatal else "")
         if not (timeout or crash or self.fatal) and status is not None:
             if os.WIFSIGNALED(status):
                 sig = os.WTERMSIG(status)
                 if sig == signal.SIGXCPU:
-                    timeout = f"used more than {self.limits.cpu_seconds} s of CPU time"
+                    timeout = f"used more than {self.limits.cpu_seconds} s of CPU time " \
+                              f"{self.within()}"
                     timed_out = timed_out or timeout
                 else:
                     name = (signal.strsignal(sig) or f"signal {sig}").lower()
+                    cause = f"killed by signal {sig}, {name}"
                     crashed = f"the process was killed by signal {sig} ({name}) {self.where()}"
             elif not self.done:
-                crashed = (f"the process exited with code {os.WEXITSTATUS(status)} "
-                           f"{self.where()} before finishing")
+                cause = f"exited with code {os.WEXITSTATUS(status)}"
+                crashed = f"the process {cause} {self.where()} before finishing"
         reason = timeout or crashed
+        if timeout:
+            not_run = f"the submission ran out of time {self.within()}"
+        elif corrupt:
+            not_run = f"the process {crash}"
+        elif cause and not crash:
+            not_run = f"the process died ({cause}) {self.where()}"
+        else:  # the grader lost the worker, or a forged end of the run
+            not_run = crashed or "the run ended before this case"
         if self.phase and self.phase[0] == "cell":
-            index = self.cells[self.phase[1]].index
-            self.cell_runs.append(CellRun(index, "timeout" if timeout else "error", reason,
+            number = self.cells[self.phase[1]].number
+            self.cell_runs.append(CellRun(number, "timeout" if timeout else "error", reason,
                                           time.monotonic() - self.phase[2]))
-        rest = "invalid_output" if corrupt else "timeout" if timeout else "crashed"
+        elif self.phase:  # the call under way: the only one that ran into the end
+            call = self.calls[self.phase[1]]
+            verdict = "invalid_output" if corrupt else "timeout" if timeout else "crashed"
+            self.outcomes.append(CallOutcome(call.problem, call.case, verdict, message=reason,
+                                             seconds=time.monotonic() - self.phase[2]))
         for call in self.calls[len(self.outcomes):]:
-            self.outcomes.append(CallOutcome(call.problem, call.case, rest, message=reason))
+            self.outcomes.append(CallOutcome(call.problem, call.case, "not_run", message=not_run))
         text = self.out.decode("utf-8", errors="replace")
         if self.out_dropped:
             text += f"\n[output truncated: {self.out_dropped} more bytes not shown]\n"
         return RunOutcome(self.cell_runs, self.outcomes, crashed, timed_out, text,
                           time.monotonic() - self.start)
+
+
+def _call_name(call: Call) -> str:
+    """A call as messages name it: the function in backticks, then ``(case 'slides')``."""
+    return f"`{call.problem}` (case {call.case!r})"
 
 
 # --------------------------------------------------------------------------- one worker
@@ -576,16 +623,16 @@ class WorkerPool:
         cells, calls = list(cells), list(calls)
         for c in cells:
             if not isinstance(c, Cell) or not isinstance(c.source, str) \
-                    or not isinstance(c.index, int):
+                    or not isinstance(c.number, int):
                 raise TypeError(
-                    f"WorkerPool.submit: cells expects Cell(index, source), got {c!r:.80}")
+                    f"WorkerPool.submit: cells expects Cell(number, source), got {c!r:.80}")
         for c in calls:
             if not isinstance(c, Call):
                 raise TypeError(f"WorkerPool.submit: calls expects Call objects, got {c!r:.80}")
             _check_functions((c.args, c.kwargs))
         job = wire.message({
             "op": "run",
-            "cells": [(c.index, c.source) for c in cells],
+            "cells": [(c.number, c.source) for c in cells],
             "calls": [{"problem": c.problem, "case": c.case, "args": tuple(c.args),
                        "kwargs": dict(c.kwargs), "timeout": c.timeout} for c in calls],
         })

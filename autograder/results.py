@@ -23,6 +23,7 @@ STATUSES = (
     "crashed",  # the process died: segfault, os._exit, sys.exit, out of memory
     "forbidden",  # called a library convolution or another forbidden function
     "invalid_output",  # returned something that is not plain array data, or too large
+    "not_run",  # never called: the run had already ended (a time limit, a crash)
 )
 
 

@@ -12,7 +12,10 @@ jobs from the grader over the Unix socket FD (`wire.send_message`):
 The child confines itself (`autograder.sandbox`), executes the cells in one
 fresh namespace, calls each graded function, and reports on the results pipe
 as it goes (`_Runner`): ``cell``/``cell_done``, ``call``/``call_done`` (with
-the returned value), ``fatal``, ``done``. It never judges a value. After the
+the returned value), ``fatal`` (what ended the process; the grader knows
+where), ``done``. It never judges a value. Cells are named by the number the
+grader gives them (the notebook's, as a student counts), in messages and in
+tracebacks (``File "<cell 12>"``). After the
 child ends, the worker kills whatever it left running and wipes the scratch
 directory, so the next submission starts from the same state.
 """
@@ -89,7 +92,6 @@ class _Runner:
         self.limits = limits
         self.budget = limits.result_bytes
         self.pid = os.getpid()
-        self.where = "before the first cell"
         self.timer_armed = False
 
     def send(self, meta: dict, value: bytes = b"") -> None:
@@ -102,22 +104,23 @@ class _Runner:
         while view:
             view = view[os.write(self.fd, view):]
 
-    def fatal(self, message: str) -> None:
-        self.send({"ev": "fatal", "message": message})
+    def fatal(self, cause: str) -> None:
+        """Report what ends the process, e.g. ``"called sys.exit(3)"``, and end it."""
+        self.send({"ev": "fatal", "message": cause})
         _exit(0)
 
     def _fatal_for(self, exc: BaseException) -> None:
         """End the run for the exceptions that mean the process should stop."""
         if isinstance(exc, SystemExit):
             code = "" if exc.code is None else repr(exc.code)
-            self.fatal(f"called sys.exit({code}) {self.where}")
+            self.fatal(f"called sys.exit({code})")
         if isinstance(exc, KeyboardInterrupt):
-            self.fatal(f"raised KeyboardInterrupt {self.where}")
+            self.fatal("raised KeyboardInterrupt")
         if isinstance(exc, MemoryError):
-            self.fatal(f"exceeded the memory limit ({_gib(self.limits.memory_bytes)}) {self.where}")
+            self.fatal(f"exceeded the memory limit of {_gib(self.limits.memory_bytes)}")
 
     def patched_exit(self, status: int = 0) -> None:
-        self.fatal(f"called os._exit({status}) {self.where}")
+        self.fatal(f"called os._exit({status})")
 
     def on_alarm(self, signum, frame) -> None:
         if self.timer_armed:
@@ -126,21 +129,19 @@ class _Runner:
 
     def run(self, cells: list, calls: list) -> None:
         namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
-        for index, source in cells:
-            self.where = f"in cell {index}"
-            self.send({"ev": "cell", "i": index})
+        for number, source in cells:
+            self.send({"ev": "cell", "i": number})
             start = time.perf_counter()
-            status, error = self._cell(index, source, namespace)
-            self.send({"ev": "cell_done", "i": index, "status": status, "error": error,
+            status, error = self._cell(number, source, namespace)
+            self.send({"ev": "cell_done", "i": number, "status": status, "error": error,
                        "seconds": time.perf_counter() - start})
         for k, call in enumerate(calls):
-            self.where = f"in {call['problem']} (case {call['case']!r})"
             self.send({"ev": "call", "k": k})
             self._call(k, call, namespace)
         self.send({"ev": "done"})
 
-    def _cell(self, index: int, source: str, namespace: dict) -> tuple[str, str]:
-        filename = f"<cell {index}>"
+    def _cell(self, number: int, source: str, namespace: dict) -> tuple[str, str]:
+        filename = f"<cell {number}>"
         linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
         tripwires.TRIPPED.clear()
         try:

@@ -463,6 +463,43 @@ def test_a_crash_gets_advice_for_its_cause(reason, advice):
     assert reason in page and re.sub("`([^`]+)`", r"<code>\1</code>", advice) in page
 
 
+def test_a_timeout_shows_the_def_line_of_its_function():
+    case = _case("slides", 1.0, status="timeout",
+                 message="`corr1d` (cell 11, line 1) did not finish: ran longer than 10 s.",
+                 details={"stage": "status", "cell": 11, "line": 1,
+                          "source": "def corr1d(x, h):"})
+    result = SubmissionResult("erin", "01_conv1d", 0, 12,
+                              problems={"corr1d": _problem("corr1d", [case])})
+    md = render_markdown(result)
+    assert "`corr1d` (cell 11, line 1) did not finish: ran longer than 10 s." in md
+    assert "Where: cell 11, line 1: `def corr1d(x, h):`" in md
+    assert ("<strong>Where:</strong> cell 11, line 1: <code>def corr1d(x, h):</code>"
+            in render_html(result))
+
+
+@pytest.mark.parametrize(("reason", "advice"), [
+    ("the submission ran out of time in `corr1d` (case 'slides')", ""),
+    ("the process died (exceeded the memory limit of 2.0 GiB) while running `conv1d` "
+     "(case 'slides')", " Your code ran out of memory"),
+    ("the process died (called os._exit(0)) while running cell 38",
+     " Remove `sys.exit()`, `os._exit()`, `exit()` and"),
+])
+def test_a_case_that_never_ran_says_so_and_why(reason, advice):
+    never = [_case(name, 1.0, status="not_run", details={"stage": "status"},
+                   message=f"`conv1d_single` was not run on this case: {reason}.")
+             for name in ("slides", "blog")]
+    result = SubmissionResult("erin", "01_conv1d", 0, 12,
+                              problems={"conv1d_single": _problem("conv1d_single", never)})
+    md = render_markdown(result)
+    assert "First failing case: slides (not run, the notebook had already stopped)" in md
+    assert "- blog: not run, the notebook had already stopped" in md
+    assert prose(f"`conv1d_single` was not run on this case: {reason}.") in md
+    assert ("**What to look at next:** This case never ran, so there is nothing to fix in it "
+            "yet: fix what stopped the notebook (the time limit or the crash named above), and "
+            f"it will be graded.{advice}") in md
+    assert "did not finish" not in md and "crashed" not in md
+
+
 # ----------------------------------------------------------------------------- files
 
 

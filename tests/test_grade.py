@@ -10,11 +10,17 @@ import subprocess
 import sys
 import time
 import zipfile
+from pathlib import Path
 
 import pytest
 
 from autograder.catalog import ASSIGNMENTS, max_score, problems_for
-from autograder.grade import grade, resolve_seed
+from autograder.extract import SourceCell
+from autograder.grade import Prepared, cases_for, definitions, grade, resolve_seed, score
+from autograder.judge import Definition
+from autograder.outcome import CallOutcome
+from autograder.pool import CellRun, RunOutcome
+from autograder.results import SubmissionResult
 from examples import make_class
 from tests.conftest import REPO, read_notebook, solution_path
 from tests.nbfactory import to_bytes
@@ -81,16 +87,42 @@ def test_broken_json_and_an_old_format_are_rows_with_the_reason(hostile):
     assert old.error.startswith("the notebook is nbformat 3, expected 4")
 
 
-def test_an_infinite_loop_times_out_that_function_only(hostile):
+def notebook_cells(result) -> list[str]:
+    return ["".join(c["source"]) for c in json.loads(Path(result.source).read_text())["cells"]]
+
+
+def cell_of(result, function: str) -> int:
+    """The number of the cell that defines `function`, as students count: from 1."""
+    return next(i for i, source in enumerate(notebook_cells(result), 1)
+                if source.startswith(f"def {function}("))
+
+
+def test_an_infinite_loop_times_out_that_function_and_stops_the_rest(hostile):
     r = hostile[0]["infinite_loop"]
-    assert statuses(r, "corr1d") == {"timeout"}
+    cases = r.problems["corr1d"].cases
+    assert cases[0].status == "timeout" and statuses(r, "corr1d") == {"timeout", "not_run"}
     assert r.problems["corr1d"].score == 0
     assert "timeout" in r.flags
+    cell = cell_of(r, "corr1d")
+    assert cases[0].message == \
+        f"`corr1d` (cell {cell}, line 1) did not finish: ran longer than 10 s."
+    assert (cases[0].details["cell"], cases[0].details["line"]) == (cell, 1)
+    # The functions after it never ran: they did not "time out".
+    for name in ("conv1d_single", "conv1d"):
+        assert statuses(r, name) == {"not_run"} and r.problems[name].score == 0
+    first = r.problems["conv1d"].cases[0]
+    assert first.message.startswith(
+        "`conv1d` was not run on this case: the submission ran out of time in `corr1d` (case ")
+    assert "cell" not in first.details
 
 
 def test_a_memory_hog_loses_the_function_that_hogs(hostile):
     r = hostile[0]["memory_hog"]
-    assert statuses(r, "conv1d") == {"crashed"}
+    first, *rest = r.problems["conv1d"].cases
+    assert first.status == "crashed" and {c.status for c in rest} == {"not_run"}
+    assert first.details["cell"] == cell_of(r, "conv1d")
+    assert all(c.message.startswith("`conv1d` was not run on this case: the process died "
+                                    "(exceeded the memory limit of ") for c in rest)
     assert r.problems["conv1d"].score == 0 and "crashed" in r.flags
     assert any("exceeded the memory limit" in n for n in r.notes)
     assert r.problems["corr1d"].score == 2  # the rest of the notebook still counts
@@ -99,7 +131,72 @@ def test_a_memory_hog_loses_the_function_that_hogs(hostile):
 def test_os_exit_is_a_crash_with_every_case_zero(hostile):
     r = hostile[0]["exits"]
     assert (r.score, "crashed" in r.flags) == (0, True)
-    assert all(statuses(r, p.name) == {"crashed"} for p in problems_for(A))
+    assert all(statuses(r, p.name) == {"not_run"} for p in problems_for(A))
+    # One cell number for one cell, in every message: the last cell of the notebook.
+    last = len(notebook_cells(r))
+    n = sum(len(p.cases) for p in r.problems.values())
+    assert r.notes[-2:] == [
+        f"The notebook's process died: called os._exit(0) in cell {last}.",
+        f"{n} of {n} cases were not run, and score 0: the process died (called os._exit(0)) "
+        f"while running cell {last}."]
+
+
+def test_definitions_are_found_where_the_kernel_would_bind_them():
+    cells = [
+        SourceCell(1, "import numpy as np"),
+        SourceCell(4, "@np.vectorize\ndef corr1d(x, h):\n    def inner():\n        pass\n"
+                      "    return x\n\nclass Helper:\n    def conv1d(self):\n        pass"),
+        SourceCell(6, "def conv1d(x, weight:"),  # a syntax error: that cell defines nothing
+        SourceCell(8, "try:\n    def corr1d(x, h):  # the second try\n        return h\n"
+                      "except NameError:\n    pass"),
+    ]
+    assert definitions(cells) == {
+        "corr1d": Definition(9, 2, "def corr1d(x, h):  # the second try")}
+
+
+def _prepared(source_cells) -> Prepared:
+    return Prepared(SubmissionResult("ana", A, 0.0, max_score(A)), cells=source_cells)
+
+
+def test_score_names_the_def_of_a_call_that_ran_out_of_time_and_counts_the_cases_not_run():
+    corr1d = cases_for(A, SEED)["corr1d"]
+    stopped = "the submission ran out of time in `corr1d` (case 'blog: x=[2,3,4], h=[0.5,-1]')"
+    calls = [CallOutcome("corr1d", corr1d[0].name, "timeout", message="ran longer than 10 s"),
+             CallOutcome("corr1d", corr1d[1].name, "timeout",
+                         message="the submission ran longer than 30 s")]
+    calls += [CallOutcome("corr1d", c.name, "not_run", message=stopped) for c in corr1d[2:]]
+    run = RunOutcome([CellRun(11, "ok"), CellRun(12, "error", "NameError: name 'y'")], calls,
+                     timed_out="the submission ran longer than 30 s")
+    r = score(_prepared([SourceCell(10, "def corr1d(x, h):\n    while True:\n        pass")]),
+              {"corr1d": corr1d}, run)
+    assert (r.score, r.flags) == (0, ["timeout"])
+    assert r.notes == [
+        "Stopped: the submission ran longer than 30 s.",
+        "cell 12 stopped with an error: NameError: name 'y'",
+        f"{len(corr1d) - 2} of {len(corr1d)} cases were not run, and score 0: {stopped}."]
+    timed_out, killed, never = r.problems["corr1d"].cases[:3]
+    assert timed_out.message == "`corr1d` (cell 11, line 1) did not finish: ran longer than 10 s."
+    assert killed.message == ("`corr1d` (cell 11, line 1) did not finish: the submission ran "
+                              "longer than 30 s.")
+    assert (timed_out.details["cell"], timed_out.details["line"]) == (11, 1)
+    assert timed_out.details["source"] == "def corr1d(x, h):"
+    assert (never.status, never.message) == (
+        "not_run", f"`corr1d` was not run on this case: {stopped}.")
+    assert "cell" not in never.details
+
+
+def test_a_cell_that_ran_out_of_time_is_named_once():
+    corr1d = cases_for(A, SEED)["corr1d"]
+    stopped = "the submission ran out of time in cell 13"
+    run = RunOutcome([CellRun(11, "ok"), CellRun(13, "timeout", "cell 13 ran longer than 10 s")],
+                     [CallOutcome("corr1d", c.name, "not_run", message=stopped) for c in corr1d],
+                     timed_out="cell 13 ran longer than 10 s")
+    r = score(_prepared([SourceCell(10, "def corr1d(x, h):\n    return x")]), {"corr1d": corr1d},
+              run)
+    assert r.notes == ["Stopped: cell 13 ran longer than 10 s.",
+                       f"{len(corr1d)} of {len(corr1d)} cases were not run, and score 0: "
+                       f"{stopped}."]
+    assert {c.status for c in r.problems["corr1d"].cases} == {"not_run"}
 
 
 def test_patching_allclose_changes_nothing_in_the_grader(hostile):

@@ -38,9 +38,11 @@ def test_infinite_loop_in_a_cell_ends_the_run(pool):
     out = pool.run(cells("x = 1", "while True:\n    pass", "y = 2"),
                    [Call("f", "a"), Call("f", "b")])
     assert out.timed_out == "cell 2 ran longer than 2 s"
-    assert [(c.index, c.status) for c in out.cells] == [(1, "ok"), (2, "timeout")]
+    assert [(c.number, c.status) for c in out.cells] == [(1, "ok"), (2, "timeout")]
     assert out.cells[1].error == "cell 2 ran longer than 2 s"
-    assert [c.status for c in out.calls] == ["timeout", "timeout"]
+    # No call had started: none of them timed out, they were not run.
+    assert [(c.status, c.message) for c in out.calls] == \
+        [("not_run", "the submission ran out of time in cell 2")] * 2
     assert out.crashed == ""
 
 
@@ -52,7 +54,7 @@ def test_infinite_loop_in_a_call_times_out_that_call_only(pool):
             return 7
     """
     out = pool.run(cells(src), [Call("f", "loop", (1,)), Call("f", "quick", (0,))])
-    assert out.timed_out == "f on case 'loop' ran longer than 1 s"
+    assert out.timed_out == "`f` (case 'loop') ran longer than 1 s"
     assert (out.calls[0].status, out.calls[0].message) == ("timeout", "ran longer than 1 s")
     assert (out.calls[1].status, out.calls[1].value) == ("ok", 7)
 
@@ -68,16 +70,18 @@ def test_a_loop_that_swallows_the_alarm_is_killed(pool):
                     pass
     """
     out = pool.run(cells(src), [Call("f", "stubborn", timeout=0.5), Call("f", "next")])
-    assert out.timed_out == "f on case 'stubborn' ran longer than 0.5 s"
-    assert [c.status for c in out.calls] == ["timeout", "timeout"]
-    assert out.calls[1].message == out.timed_out
+    assert out.timed_out == "`f` (case 'stubborn') ran longer than 0.5 s"
+    assert [c.status for c in out.calls] == ["timeout", "not_run"]
+    assert out.calls[0].message == out.timed_out
+    assert out.calls[1].message == "the submission ran out of time in `f` (case 'stubborn')"
 
 
 def test_allocating_100_gb_in_a_cell_is_a_memory_crash(pool):
     out = pool.run(cells("import numpy as np", "a = np.ones(10**11)"), [Call("f", "a")])
-    assert out.crashed == "exceeded the memory limit (0.5 GiB) in cell 2"
+    assert out.crashed == "exceeded the memory limit of 0.5 GiB in cell 2"
     assert out.cells[-1].status == "error" and out.cells[-1].error == out.crashed
-    assert (out.calls[0].status, out.calls[0].message) == ("crashed", out.crashed)
+    assert (out.calls[0].status, out.calls[0].message) == \
+        ("not_run", "the process died (exceeded the memory limit of 0.5 GiB) while running cell 2")
 
 
 def test_a_growing_list_in_a_call_is_a_memory_crash(pool):
@@ -89,31 +93,38 @@ def test_a_growing_list_in_a_call_is_a_memory_crash(pool):
     """
     # Filling 0.5 GiB page by page takes seconds on a loaded machine.
     out = pool.run(cells(src), [Call("hog", "grow", timeout=30), Call("hog", "again")])
-    assert out.crashed == "exceeded the memory limit (0.5 GiB) in hog (case 'grow')"
-    assert [c.status for c in out.calls] == ["crashed", "crashed"]
+    assert out.crashed == "exceeded the memory limit of 0.5 GiB in `hog` (case 'grow')"
+    assert [(c.status, c.message) for c in out.calls] == [
+        ("crashed", out.crashed),
+        ("not_run", "the process died (exceeded the memory limit of 0.5 GiB) "
+                    "while running `hog` (case 'grow')")]
 
 
-@pytest.mark.parametrize("source, verdict", [
-    ("import os\nos._exit(0)", "called os._exit(0) in cell 2"),
-    ("import sys\nsys.exit(3)", "called sys.exit(3) in cell 2"),
-    ("raise SystemExit", "called sys.exit() in cell 2"),
-    ("raise KeyboardInterrupt", "raised KeyboardInterrupt in cell 2"),
+@pytest.mark.parametrize("source, verdict, cause", [
+    ("import os\nos._exit(0)", "called os._exit(0) in cell 2", "called os._exit(0)"),
+    ("import sys\nsys.exit(3)", "called sys.exit(3) in cell 2", "called sys.exit(3)"),
+    ("raise SystemExit", "called sys.exit() in cell 2", "called sys.exit()"),
+    ("raise KeyboardInterrupt", "raised KeyboardInterrupt in cell 2",
+     "raised KeyboardInterrupt"),
     ("import posix\nposix._exit(4)",
-     "the process exited with code 4 while running cell 2 before finishing"),
+     "the process exited with code 4 while running cell 2 before finishing",
+     "exited with code 4"),
     ("import ctypes\nctypes.string_at(0)",
-     "the process was killed by signal 11 (segmentation fault) while running cell 2"),
+     "the process was killed by signal 11 (segmentation fault) while running cell 2",
+     "killed by signal 11, segmentation fault"),
 ])
-def test_exits_and_crashes_in_a_cell(pool, source, verdict):
+def test_exits_and_crashes_in_a_cell(pool, source, verdict, cause):
     out = pool.run(cells("def f():\n    return 1", source, "z = 3"), [Call("f", "a")])
     assert out.crashed == verdict
-    assert [(c.index, c.status) for c in out.cells] == [(1, "ok"), (2, "error")]
-    assert (out.calls[0].status, out.calls[0].message) == ("crashed", verdict)
+    assert [(c.number, c.status) for c in out.cells] == [(1, "ok"), (2, "error")]
+    assert (out.calls[0].status, out.calls[0].message) == \
+        ("not_run", f"the process died ({cause}) while running cell 2")
     assert out.timed_out == ""
 
 
 def test_sys_exit_inside_a_graded_call(pool):
     out = pool.run(cells("import sys\ndef f():\n    sys.exit(3)"), [Call("f", "bye")])
-    assert out.crashed == "called sys.exit(3) in f (case 'bye')"
+    assert out.crashed == "called sys.exit(3) in `f` (case 'bye')"
     assert out.calls[0].status == "crashed"
 
 
@@ -121,7 +132,7 @@ def test_segfault_inside_a_graded_call(pool):
     out = pool.run(cells("import ctypes\ndef f():\n    return ctypes.string_at(0)"),
                    [Call("f", "null")])
     assert out.crashed == ("the process was killed by signal 11 (segmentation fault) "
-                           "while running f on case 'null'")
+                           "while running `f` (case 'null')")
     assert out.calls[0].status == "crashed"
 
 
@@ -201,7 +212,9 @@ def test_garbage_on_the_result_channel(pool):
     out = pool.run(cells(src), [Call("f", "a"), Call("f", "b")])
     assert out.crashed == ("wrote malformed data to the grader's result channel "
                            "(bad frame start b'garbage!')")
-    assert [c.status for c in out.calls] == ["invalid_output", "invalid_output"]
+    assert [c.status for c in out.calls] == ["invalid_output", "not_run"]
+    assert out.calls[0].message == out.crashed
+    assert out.calls[1].message == "the process " + out.crashed
 
 
 def test_a_forged_result_with_a_10_gb_header_is_invalid_output(pool):
@@ -227,8 +240,9 @@ def test_a_forged_result_with_a_10_gb_header_is_invalid_output(pool):
     assert out.calls[0].status == "invalid_output"
     assert out.calls[0].message == ("an array header claims shape (1250000000,) of float64 "
                                     "(10000000000 bytes) but 8 bytes are present")
-    assert out.calls[1].status == "crashed"
     assert out.crashed == "the process exited with code 0 between calls before finishing"
+    assert (out.calls[1].status, out.calls[1].message) == \
+        ("not_run", "the process died (exited with code 0) between calls")
 
 
 @pytest.mark.parametrize("body, status, message", [
@@ -355,7 +369,7 @@ def test_a_killed_warm_worker_is_replaced(pool):
     os.killpg(old, 9)
     out = future.result()
     assert out.crashed == "the grading worker stopped unexpectedly while running cell 1"
-    assert out.calls[0].status == "crashed"
+    assert (out.calls[0].status, out.calls[0].message) == ("not_run", out.crashed)
     out = pool.run(cells("def f():\n    return 6"), [Call("f", "a")])
     assert out.calls[0].value == 6 and worker.proc.pid != old
 

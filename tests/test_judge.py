@@ -9,7 +9,7 @@ import pytest
 
 from autograder.cases import PUBLIC_SEED, generate_cases
 from autograder.catalog import problem
-from autograder.judge import judge, score_problem
+from autograder.judge import Definition, judge, score_problem
 from autograder.outcome import CallOutcome
 
 
@@ -78,6 +78,7 @@ def test_error_cases_need_a_value_error(conv1d_cases):
     ("crashed", "died"),
     ("forbidden", "torch.nn.functional.conv1d"),
     ("invalid_output", "not plain array data"),
+    ("not_run", "`conv1d` was not run on this case: the run ended before it."),
 ])
 def test_statuses_score_zero_with_a_reason(conv1d_cases, status, words):
     case = conv1d_cases[0]
@@ -90,12 +91,43 @@ def test_statuses_score_zero_with_a_reason(conv1d_cases, status, words):
 @pytest.mark.parametrize(("status", "reason", "message"), [
     ("timeout", "the submission ran longer than 30 s",
      "`conv1d` did not finish: the submission ran longer than 30 s."),
-    ("crashed", "exceeded the memory limit (2.0 GiB) in conv1d",
-     "The process running `conv1d` died: exceeded the memory limit (2.0 GiB) in conv1d."),
+    ("crashed", "exceeded the memory limit of 2.0 GiB in conv1d",
+     "The process running `conv1d` died: exceeded the memory limit of 2.0 GiB in conv1d."),
+    ("not_run", "the submission ran out of time in `corr1d` (case 'slides')",
+     "`conv1d` was not run on this case: the submission ran out of time in `corr1d` "
+     "(case 'slides')."),
 ])
 def test_a_stopped_call_says_which_limit_stopped_it(conv1d_cases, status, reason, message):
     case = conv1d_cases[0]
     assert judge(case, outcome(case, status, message=reason), 1.0).message == message
+
+
+DEF = Definition(cell=14, line=3, source="def conv1d(x, weight, bias=None, stride=1, padding=0):")
+
+
+@pytest.mark.parametrize(("status", "reason", "message"), [
+    ("timeout", "ran longer than 10 s",
+     "`conv1d` (cell 14, line 3) did not finish: ran longer than 10 s."),
+    ("crashed", "called os._exit(0) in `conv1d` (case 'slides')",
+     "The process running `conv1d` (cell 14, line 3) died: called os._exit(0) in `conv1d` "
+     "(case 'slides')."),
+])
+def test_a_call_that_ran_into_a_limit_names_the_place_of_its_def(conv1d_cases, status, reason,
+                                                                  message):
+    case = conv1d_cases[0]
+    result = judge(case, outcome(case, status, message=reason), 1.0, DEF)
+    assert (result.message, result.score) == (message, 0.0)
+    assert {k: result.details[k] for k in ("cell", "line", "source")} == \
+        {"cell": 14, "line": 3, "source": DEF.source}
+
+
+@pytest.mark.parametrize("status", ["not_run", "missing", "not_implemented", "raised"])
+def test_other_statuses_do_not_point_at_the_def(conv1d_cases, status):
+    # A call that never ran, or one whose traceback already shows the place.
+    case = conv1d_cases[0]
+    result = judge(case, outcome(case, status, exc_type="IndexError", message="m"), 1.0, DEF)
+    assert "cell 14" not in result.message
+    assert not {"cell", "line", "source"} & set(result.details)
 
 
 def test_accuracy_cases():
@@ -114,9 +146,11 @@ def test_score_problem_splits_points_and_flags(conv1d_cases):
     full = score_problem(prob, conv1d_cases, outcomes)
     assert full.score == prob.points and full.passed and full.flags == []
     outcomes[1] = outcome(conv1d_cases[1], "forbidden", forbidden_call="np.convolve")
-    partial = score_problem(prob, conv1d_cases, outcomes[:-1])  # the last outcome never came
+    outcomes[2] = outcome(conv1d_cases[2], "timeout", message="ran longer than 10 s")
+    partial = score_problem(prob, conv1d_cases, outcomes[:-1], DEF)  # the last never came
     share = prob.points / len(conv1d_cases)
-    assert partial.score == pytest.approx(prob.points - 2 * share)
-    assert partial.flags == ["crashed", "forbidden_call"]
+    assert partial.score == pytest.approx(prob.points - 3 * share)
+    assert partial.flags == ["crashed", "forbidden_call", "timeout"]
+    assert partial.cases[2].details["cell"] == 14
     assert partial.cases[-1].status == "crashed"
     assert [c.name for c in partial.cases] == [c.name for c in conv1d_cases]

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 import torch
 
+from autograder import wire
 from autograder.outcome import Call, FunctionSpec
-from autograder.pool import RunOutcome, WorkerPool, matplotlib_font_lists
+from autograder.pool import RunOutcome, WorkerPool, _Corrupt, _Run, matplotlib_font_lists
 from autograder.sandbox import Limits, bwrap_available
 from autograder.wire import WireError
 from tests.nbfactory import cells
@@ -85,7 +86,7 @@ def test_values_and_statuses_come_back(pool):
 def test_a_failing_cell_is_recorded_and_the_run_goes_on(pool):
     out = pool.run(cells("x = 1", "undefined_name", "def f():\n    return x + 1"),
                    [Call("f", "a")])
-    assert [(c.index, c.status) for c in out.cells] == [(1, "ok"), (2, "error"), (3, "ok")]
+    assert [(c.number, c.status) for c in out.cells] == [(1, "ok"), (2, "error"), (3, "ok")]
     assert out.cells[1].error.endswith("NameError: name 'undefined_name' is not defined\n")
     assert 'File "<cell 2>", line 1' in out.cells[1].error
     assert out.calls[0].value == 2
@@ -226,7 +227,7 @@ def test_without_bwrap_fork_bombs_memory_and_network_are_still_bounded(bare_pool
     assert (bomb.status, bomb.exc_type) == ("raised", "BlockingIOError")
     assert (net.status, net.value) == ("ok", "OSError")  # no route at all: an empty namespace
     assert hog.status == "crashed"
-    assert out.crashed == "exceeded the memory limit (0.5 GiB) in hog (case 'c')"
+    assert out.crashed == "exceeded the memory limit of 0.5 GiB in `hog` (case 'c')"
 
 
 def test_a_custom_forbidden_list_replaces_the_default():
@@ -271,7 +272,7 @@ def test_argument_errors(bare_pool):
         WorkerPool(1, forbidden="numpy.convolve")
     with pytest.raises(ValueError, match="resolve_sandbox: mode expects 'auto', 'bwrap' or"):
         WorkerPool(1, sandbox="docker")
-    with pytest.raises(TypeError, match=r"cells expects Cell\(index, source\), got 'x = 1'"):
+    with pytest.raises(TypeError, match=r"cells expects Cell\(number, source\), got 'x = 1'"):
         bare_pool.submit(["x = 1"], [])
     with pytest.raises(TypeError, match="calls expects Call objects, got"):
         bare_pool.submit([], [("f", "a")])
@@ -294,6 +295,96 @@ def test_the_cpu_limit_ends_the_run():
     with WorkerPool(1, sandbox="none", limits=limits) as p:
         out = p.run(cells("def spin():\n    while True:\n        pass"),
                     [Call("spin", "a"), Call("spin", "b")])
-    assert out.timed_out == "used more than 1 s of CPU time"
-    assert [c.status for c in out.calls] == ["timeout", "timeout"]
+    assert out.timed_out == "used more than 1 s of CPU time in `spin` (case 'a')"
+    assert [c.status for c in out.calls] == ["timeout", "not_run"]
     assert out.calls[0].message == out.timed_out
+    assert out.calls[1].message == "the submission ran out of time in `spin` (case 'a')"
+
+
+# The grader's side of a run, fed the frames a child writes: no process involved.
+
+
+def _feed(run: _Run, *events: dict) -> None:
+    """Frames as the child writes them; a call that returned returns its number."""
+    run.results(b"".join(
+        wire.frame(wire.encode(e), wire.encode(e["k"]) if e.get("status") == "ok" and "k" in e
+                   else b"") for e in events))
+
+
+def _call_done(k: int, status: str = "ok", message: str = "") -> dict:
+    return {"ev": "call_done", "k": k, "status": status, "exc_type": "", "message": message,
+            "traceback": "", "seconds": 0.5, "forbidden_call": ""}
+
+
+def _two_cells_three_calls() -> _Run:
+    run = _Run(cells("x = 1", "def f():\n    return x"),
+               [Call("f", "a"), Call("f", "b"), Call("f", "c")], LIMITS)
+    _feed(run, {"ev": "cell", "i": 1}, {"ev": "cell_done", "i": 1, "status": "ok", "error": "",
+                                        "seconds": 0.0})
+    return run
+
+
+def test_a_fatal_call_crashes_and_the_calls_after_it_are_not_run():
+    run = _two_cells_three_calls()
+    _feed(run, {"ev": "cell", "i": 2},
+          {"ev": "cell_done", "i": 2, "status": "ok", "error": "", "seconds": 0.0},
+          {"ev": "call", "k": 0}, _call_done(0, "ok"), {"ev": "call", "k": 1},
+          {"ev": "fatal", "message": "exceeded the memory limit of 0.5 GiB"})
+    out = run.finish(0, "", "", False)
+    assert out.crashed == "exceeded the memory limit of 0.5 GiB in `f` (case 'b')"
+    assert [(c.case, c.status, c.value, c.message) for c in out.calls] == [
+        ("a", "ok", 0, ""),
+        ("b", "crashed", None, out.crashed),
+        ("c", "not_run", None,
+         "the process died (exceeded the memory limit of 0.5 GiB) while running `f` (case 'b')"),
+    ]
+
+
+def test_a_submission_timeout_in_a_cell_names_that_cell_and_runs_no_call():
+    run = _two_cells_three_calls()
+    _feed(run, {"ev": "cell", "i": 2})
+    assert run.deadline()[1] == "cell 2 ran longer than 5 s"
+    out = run.finish(9, "cell 2 ran longer than 5 s", "", False)
+    assert out.timed_out == "cell 2 ran longer than 5 s" and out.crashed == ""
+    assert [(c.number, c.status, c.error) for c in out.cells] == [
+        (1, "ok", ""), (2, "timeout", "cell 2 ran longer than 5 s")]
+    assert {(c.status, c.message) for c in out.calls} == {
+        ("not_run", "the submission ran out of time in cell 2")}
+
+
+def test_a_call_timeout_the_child_reports_lets_the_run_go_on():
+    run = _two_cells_three_calls()
+    _feed(run, {"ev": "cell", "i": 2},
+          {"ev": "cell_done", "i": 2, "status": "ok", "error": "", "seconds": 0.0},
+          {"ev": "call", "k": 0}, _call_done(0, "timeout", "ran longer than 5 s"),
+          {"ev": "call", "k": 1}, _call_done(1), {"ev": "call", "k": 2}, _call_done(2),
+          {"ev": "done"})
+    out = run.finish(0, "", "", False)
+    assert out.timed_out == "`f` (case 'a') ran longer than 5 s" and out.crashed == ""
+    assert [(c.status, c.value) for c in out.calls] == [("timeout", None), ("ok", 1), ("ok", 2)]
+
+
+def test_an_exit_between_calls_leaves_the_rest_not_run():
+    run = _two_cells_three_calls()
+    _feed(run, {"ev": "cell", "i": 2},
+          {"ev": "cell_done", "i": 2, "status": "ok", "error": "", "seconds": 0.0},
+          {"ev": "call", "k": 0}, _call_done(0))
+    out = run.finish(3 << 8, "", "", False)  # the wait status of exit code 3
+    assert out.crashed == "the process exited with code 3 between calls before finishing"
+    assert [(c.status, c.message) for c in out.calls[1:]] == \
+        [("not_run", "the process died (exited with code 3) between calls")] * 2
+
+
+def test_an_end_of_run_before_the_last_call_is_corrupt():
+    run = _two_cells_three_calls()
+    with pytest.raises(_Corrupt, match="message 'done' before the end of the run"):
+        _feed(run, {"ev": "done"})
+    out = run.finish(0, "", "wrote malformed data to the grader's result channel (x)", True)
+    assert {(c.status, c.message) for c in out.calls} == {
+        ("not_run", "the process wrote malformed data to the grader's result channel (x)")}
+
+
+def test_cells_out_of_order_are_corrupt():
+    run = _two_cells_three_calls()
+    with pytest.raises(_Corrupt, match="cell 1 started out of order"):
+        _feed(run, {"ev": "cell", "i": 1})  # cell 1 has run: cell 2 is next

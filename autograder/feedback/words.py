@@ -16,6 +16,7 @@ VERDICTS = {
     "crashed": "crashed the Python process",
     "forbidden": "called a function that is not allowed",
     "invalid_output": "returned something that is not an array or a number",
+    "not_run": "not run, the notebook had already stopped",
 }
 
 # A failing case that returned a value is named by the first stage that failed.
@@ -79,6 +80,10 @@ NEXT_STEPS = {
         "Return a NumPy array or a plain number, not a custom object, a generator or an "
         "enormous array."
     ),
+    "not_run": (
+        "This case never ran, so there is nothing to fix in it yet: fix what stopped the "
+        "notebook (the time limit or the crash named above), and it will be graded."
+    ),
 }
 
 # Submission flags, as the student reads them.
@@ -125,14 +130,21 @@ def verdict(status: str, stage: str | None, passed: bool) -> str:
 def next_step(status: str, stage: str | None, message: str = "") -> str:
     """A generic 'what to look at next' for a failing case without a diagnosis.
 
-    A crash is told apart by the sandbox's reason, quoted in the case's `message`.
+    A crash is told apart by the sandbox's reason, quoted in the case's `message`;
+    so is the crash that kept a case from running at all.
 
-    >>> next_step("crashed", "status", "died: exceeded the memory limit (2.0 GiB)")[:30]
+    >>> next_step("crashed", "status", "died: exceeded the memory limit of 2.0 GiB")[:30]
     'Your code ran out of memory: l'
+    >>> next_step("not_run", "status", "the process died (called os._exit(0)) in cell 9")[-31:]
+    'every case after them scores 0.'
     """
     key = stage if status == "ok" else status
     if key == "type" and "got None" in message:
         key = "returned_none"
+    if status == "not_run":
+        crash = next_step("crashed", stage, message)
+        # The crash's own advice when the reason names one; a time limit has no more to say.
+        return NEXT_STEPS["not_run"] + ("" if crash == NEXT_STEPS["crashed"] else " " + crash)
     if status == "crashed":
         if "memory" in message:
             key = "crashed_memory"
