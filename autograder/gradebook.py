@@ -85,10 +85,13 @@ class Gradebook:
             columns += [a] + [f"{a}:{p.name}" for p in problems_for(a)]
         columns += ["flags", "notes"]
         rows: dict[str, dict[str, str]] = {}
+        # Unrounded sums: adding the rounded cells would carry their rounding errors along.
+        totals: dict[str, tuple[float, float]] = {}
         for r in sorted(results, key=lambda r: (r.student, r.assignment)):
             row = rows.setdefault(r.student, {"student": r.student, "flags": "", "notes": ""})
-            row["total"] = _num(float(row.get("total", 0)) + r.score)
-            row["max_total"] = _num(float(row.get("max_total", 0)) + r.max_score)
+            total, max_total = totals.get(r.student, (0.0, 0.0))
+            totals[r.student] = (total + r.score, max_total + r.max_score)
+            row["total"], row["max_total"] = map(_num, totals[r.student])
             if r.assignment in assignments:
                 row[r.assignment] = _num(r.score)
                 for p in problems_for(r.assignment):

@@ -25,6 +25,9 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"torch\.nn\.(modules|grad)(\.\w+)*", _LIBRARY_CONV),
     (r".+\.unfold", "Tensor.unfold builds the windows for you"),
     (r"numpy\.(convolve|correlate)", _LIBRARY_CONV),
+    # The kernels behind them, under names the run-time tripwires cannot all replace.
+    (r"numpy\.(_core|core)(\.\w+)*\.(convolve|correlate\w*)", _LIBRARY_CONV),
+    (r"torch\.(_C|ops)(\.\w+)*", "the library's internals"),
     (r"scipy\.(signal|ndimage)(\.\w+)*", _LIBRARY_CONV),
     (r"conv_ref(\.\w+)*", "the course's reference solution"),
     (r"autograder\.(?!check$)\w+(\.\w+)*", "the grader's internals"),

@@ -193,6 +193,11 @@ def _read_npy(blob: bytes) -> np.ndarray:
         raise WireError(f"wire.decode: invalid .npy header ({e})") from None
     if dtype.kind not in PLAIN_KINDS or dtype.hasobject or dtype.fields is not None:
         raise WireError(f"wire.decode: array of dtype {dtype} is not plain numbers")
+    # numpy's header reader accepts negative sizes; reshaping to them raises a bare ValueError.
+    if any(n < 0 for n in shape):
+        raise WireError(
+            f"wire.decode: an array header claims shape {shape}, which has a negative dimension"
+        )
     claimed = math.prod(shape) * dtype.itemsize
     present = len(blob) - fp.tell()
     if claimed != present:

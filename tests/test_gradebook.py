@@ -73,6 +73,17 @@ def test_grades_csv_has_a_row_per_student_and_a_column_per_function(tmp_path):
     assert carol["notes"] == "01_conv1d: the file is not valid JSON"
 
 
+def test_the_total_is_the_rounded_sum_not_a_sum_of_rounded_scores(tmp_path):
+    # 2 points over 3 cases, twice: 10/3 + 10/3 = 6.667, while 3.333 + 3.333 = 6.666.
+    third = round(10 / 3, 6)
+    rows = read_csv(Gradebook(tmp_path).write_csv([
+        result("alice", scores={"corr1d": third}),
+        result("alice", "02_conv2d", {"corr2d": third}),
+    ]))
+    assert (rows[0]["01_conv1d"], rows[0]["02_conv2d"]) == ("3.333", "3.333")
+    assert rows[0]["total"] == "6.667"
+
+
 def test_atomic_write_leaves_no_temporary_file(tmp_path):
     target = tmp_path / "deep" / "grades.csv"
     atomic_write_text(target, "a,b\n")

@@ -245,6 +245,32 @@ def test_a_forged_result_with_a_10_gb_header_is_invalid_output(pool):
         ("not_run", "the process died (exited with code 0) between calls")
 
 
+def test_a_forged_result_with_negative_dimensions_is_invalid_output(pool):
+    src = WRITE_RESULT_FD + """
+    import io, posix
+    import numpy as np
+    from autograder import wire
+    def f():
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buf, {"descr": "<f8", "fortran_order": False, "shape": (-1, -2)})
+        blob = buf.getvalue() + b"\\0" * 16
+        meta = wire.encode({"ev": "call_done", "k": 0, "status": "ok", "exc_type": "",
+                            "message": "", "traceback": "", "seconds": 0.0,
+                            "forbidden_call": ""})
+        tree = b'{"tree":{"$":"ndarray","blob":0},"blobs":[%d]}' % len(blob)
+        value = wire.MAGIC + len(tree).to_bytes(4, "big") + tree + blob
+        for fd in result_fds():
+            os.write(fd, wire.frame(meta, value))
+        posix._exit(0)
+    """
+    out = pool.run(cells(src), [Call("f", "forged"), Call("f", "b")])
+    assert out.calls[0].status == "invalid_output"
+    assert out.calls[0].message == ("an array header claims shape (-1, -2), "
+                                    "which has a negative dimension")
+    assert out.calls[1].status == "not_run"
+
+
 @pytest.mark.parametrize("body, status, message", [
     ("return np.array([1, 'a'], dtype=object)", "invalid_output",
      "the return value is an array of dtype object; expected numbers "

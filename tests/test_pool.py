@@ -131,6 +131,7 @@ def test_function_arguments_are_rebuilt_inside(pool):
     ("from scipy.ndimage import correlate1d\n    return correlate1d(x, x)",
      "scipy.ndimage.correlate1d"),
     ("import scipy\n    return scipy.signal.correlate(x, x)", "scipy.signal.correlate"),
+    ("return np._core.multiarray.correlate2(x, x, 0)", "numpy._core.multiarray.correlate2"),
     ("import conv_ref\n    return conv_ref.corr1d(x, x)", "conv_ref.basics.corr1d"),
     ("try:\n        return np.convolve(x, x)\n    except BaseException:\n        return x",
      "numpy.convolve"),

@@ -49,6 +49,20 @@ def test_modules_and_layers_and_tensor_unfold():
     assert [line for _, line, _, _ in found] == [1, 2, 5, 6, 7, 8, 8, 10, 11, 12]
 
 
+def test_library_internals_that_reach_a_convolution_are_flagged():
+    # The same kernels as torch.conv1d and np.correlate, under names the tripwires cannot replace.
+    found = scan(
+        "import torch\nimport numpy as np\n"
+        "a = torch._C._VariableFunctions.conv1d\nb = torch.ops.aten.conv2d\n"
+        "c = np._core.multiarray.correlate2\nfrom numpy.core.multiarray import correlate\n"
+        "d = np._core.multiarray.einsum\n",
+    )
+    assert [(line, name) for _, line, name, _ in found] == [
+        (3, "torch._C._VariableFunctions.conv1d"), (4, "torch.ops.aten.conv2d"),
+        (5, "numpy._core.multiarray.correlate2"), (6, "numpy.core.multiarray.correlate"),
+    ]
+
+
 def test_stride_tricks_is_forbidden_before_04_only():
     src = "import numpy as np\nv = np.lib.stride_tricks.sliding_window_view(np.arange(5), 3)"
     assert scan(src, assignment="02_conv2d") == [

@@ -116,6 +116,19 @@ def test_decode_refuses_a_header_claiming_10_gb():
         decode(_raw({"$": "ndarray", "blob": 0}, [blob]))
 
 
+@pytest.mark.parametrize("shape, body, match", [
+    ((-1, -2), 16, r"shape \(-1, -2\)"),
+    ((0, -5), 0, r"shape \(0, -5\)"),
+])
+def test_decode_refuses_negative_dimensions(shape, body, match):
+    # numpy's header reader accepts them; reshaping to them would raise a bare ValueError.
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": "<f8", "fortran_order": False, "shape": shape})
+    with pytest.raises(WireError, match=match):
+        decode(_raw({"$": "ndarray", "blob": 0}, [buf.getvalue() + b"\0" * body]))
+
+
 @pytest.mark.parametrize("data, match", [
     (b"CVW0" + b"\0" * 8, "bad magic"),
     (b"CV", "too short"),
