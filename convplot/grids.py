@@ -160,6 +160,42 @@ def _padded(x: np.ndarray, padding: int) -> np.ndarray:
     return np.pad(np.asarray(x, dtype=float), padding)
 
 
+def _slide_1d_outputs(xp: np.ndarray, h: np.ndarray, stride: int, bias: float,
+                      caller: str) -> list[float]:
+    """Every output of ``h`` sliding over the padded input ``xp``, in order."""
+    n_out = (len(xp) - len(h)) // stride + 1
+    if n_out < 1:
+        raise ValueError(
+            f"{caller}: kernel of size {len(h)} does not fit the padded input of length {len(xp)}"
+        )
+    return [float(h @ xp[i * stride:i * stride + len(h)]) + bias for i in range(n_out)]
+
+
+def _slide_1d_frame(ax: Axes, xp: np.ndarray, h: np.ndarray, outputs: list[float], step: int,
+                    stride: int, padding: int, top: float, labels: bool) -> None:
+    """One frame at height ``top``: the window of output ``step`` and the outputs up to it."""
+    n_out = len(outputs)
+    start = step * stride
+    draw_array(ax, xp, y0=top, pad=padding, label="input x" if labels else None)
+    outline(ax, start, top, len(h), 1)
+    draw_array(ax, h, x0=start, y0=top + 1.2, colour=KERNEL)
+    out_x = len(xp) + 1.5
+    for j in range(n_out):
+        ax.add_patch(Rectangle((out_x + j, top), 1, 1, edgecolor="#555555", linewidth=0.8,
+                               facecolor=CURRENT if j == step else OUTPUT))
+        # Outputs after the current one are not computed yet: their boxes stay empty.
+        if j <= step:
+            ax.text(out_x + j + 0.5, top + 0.5, fmt(outputs[j]), ha="center", va="center",
+                    fontsize=8)
+    ax.text(out_x, top + 1.7, f"y[{step}] = {fmt(outputs[step])}", va="center", fontsize=10)
+    if labels:
+        ax.text(out_x + n_out / 2, top - 0.3, "output y", ha="center", va="bottom")
+
+
+def _slide_1d_width(xp: np.ndarray, n_out: int) -> float:
+    return len(xp) + 1.5 + max(n_out, 3)
+
+
 def slide_1d(x, h, stride: int = 1, padding: int = 0, bias: float = 0.0) -> Figure:
     """Frames of a 1D kernel sliding over ``x``: one row per output position.
 
@@ -176,32 +212,43 @@ def slide_1d(x, h, stride: int = 1, padding: int = 0, bias: float = 0.0) -> Figu
         Added to every output, as in ``nn.Conv1d``.
     """
     xp, h = _padded(x, padding), np.asarray(h, dtype=float)
-    n_out = (len(xp) - len(h)) // stride + 1
-    if n_out < 1:
-        raise ValueError(
-            f"slide_1d: kernel of size {len(h)} does not fit the padded input of length {len(xp)}"
-        )
-    outputs = [float(h @ xp[i * stride:i * stride + len(h)]) + bias for i in range(n_out)]
-    frame = 3.2
-    width = len(xp) + 1.5 + max(n_out, 3)
+    outputs = _slide_1d_outputs(xp, h, stride, bias, "slide_1d")
+    n_out, frame = len(outputs), 3.2
+    width = _slide_1d_width(xp, n_out)
     fig, ax = plt.subplots(figsize=_figsize(width, frame * n_out))
     for i in range(n_out):
-        top, start = i * frame, i * stride
-        draw_array(ax, xp, y0=top, pad=padding, label="input x" if i == 0 else None)
-        outline(ax, start, top, len(h), 1)
-        draw_array(ax, h, x0=start, y0=top + 1.2, colour=KERNEL)
-        out_x = len(xp) + 1.5
-        shown = [outputs[j] if j <= i else np.nan for j in range(n_out)]
-        for j, value in enumerate(shown):
-            ax.add_patch(Rectangle((out_x + j, top), 1, 1, edgecolor="#555555", linewidth=0.8,
-                                   facecolor=CURRENT if j == i else OUTPUT))
-            if j <= i:
-                ax.text(out_x + j + 0.5, top + 0.5, fmt(value), ha="center", va="center",
-                        fontsize=8)
-        ax.text(out_x, top + 1.7, f"y[{i}] = {fmt(outputs[i])}", va="center", fontsize=10)
-        if i == 0:
-            ax.text(out_x + n_out / 2, top - 0.3, "output y", ha="center", va="bottom")
+        _slide_1d_frame(ax, xp, h, outputs, i, stride, padding, top=i * frame, labels=i == 0)
     _finish(ax, width, frame * n_out - 1)
+    return fig
+
+
+def slide_1d_step(x, h, step: int, stride: int = 1, padding: int = 0,
+                  bias: float = 0.0) -> Figure:
+    """One frame of `slide_1d`: the window of output ``step``, the outputs up to it.
+
+    Drawn for an interactive slider that moves the kernel one position at a time.
+
+    Parameters
+    ----------
+    x : array_like of shape (L,)
+    h : array_like of shape (K,)
+    step : int
+        Output position, ``0 <= step < L_out``.
+    stride, padding : int
+    bias : float
+        Added to every output, as in ``nn.Conv1d``.
+    """
+    xp, h = _padded(x, padding), np.asarray(h, dtype=float)
+    outputs = _slide_1d_outputs(xp, h, stride, bias, "slide_1d_step")
+    if not 0 <= step < len(outputs):
+        raise ValueError(
+            f"slide_1d_step: step expects an output position in [0, {len(outputs) - 1}], "
+            f"got {step}"
+        )
+    width = _slide_1d_width(xp, len(outputs))
+    fig, ax = plt.subplots(figsize=_figsize(width, 2.2))
+    _slide_1d_frame(ax, xp, h, outputs, step, stride, padding, top=0, labels=True)
+    _finish(ax, width, 2.2)
     return fig
 
 

@@ -195,9 +195,20 @@ def test_release_notebook_runs_in_jupyterlab(page, lab, assignment):
     assert any("not implemented" in t.lower() for t in check_outputs), (
         "no check cell showed its verdict"
     )
-    sliders = page.locator(".jp-Notebook .widget-slider")
-    if sliders.count():
-        _drive_slider(page, sliders.first)
+    slider_cells = page.locator(".jp-Notebook .jp-CodeCell").filter(
+        has=page.locator(".widget-slider"))
+    if _has_slider(lab.root / assignment / f"{assignment}.ipynb"):
+        assert slider_cells.count(), (
+            "the notebook makes a slider but none rendered (is the ipywidgets JupyterLab "
+            "extension installed?)"
+        )
+        _drive_slider(page, slider_cells.first)
+
+
+def _has_slider(path: Path) -> bool:
+    """Whether a code cell of the notebook makes an ipywidgets slider."""
+    cells = nbformat.read(path, as_version=4).cells
+    return any(c.cell_type == "code" and "Slider(" in c.source for c in cells)
 
 
 def _drawing_cells(page) -> list[tuple[str, bool]]:
@@ -227,15 +238,27 @@ def test_a_drawing_needs_no_answer_to_show_in_the_release(page, lab):
     assert [shown for _, shown in _drawing_cells(page)] == [True]
 
 
-def _drive_slider(page, slider) -> None:
-    """An ipywidgets slider renders and its output responds when moved."""
-    output = slider.locator("xpath=ancestor::div[contains(@class,'jp-OutputArea')]").first
-    before = output.inner_html()
-    slider.locator(".noUi-handle, .ui-slider-handle").first.focus()
+def _drive_slider(page, cell) -> None:
+    """An ipywidgets slider moves one step on ArrowRight and its picture is redrawn.
+
+    ipywidgets 8 draws sliders with noUiSlider: the handle (``.noUi-handle``) takes
+    the keyboard focus, the value is shown in ``.widget-readout``, and the figure
+    drawn for the value is a PNG in the widget's output area.
+    """
+    readout = cell.locator(".widget-slider .widget-readout").first
+    picture = cell.locator(".jp-OutputArea-output .jp-RenderedImage img")
+    picture.first.wait_for()
+    value, before = readout.inner_text(), picture.first.get_attribute("src")
+    cell.locator(".widget-slider .noUi-handle").first.focus()
     page.keyboard.press("ArrowRight")
     page.wait_for_function(
-        "([el, html]) => el.innerHTML !== html", arg=[output.element_handle(), before]
+        "([cell, src]) => { const img = cell.querySelector('.jp-RenderedImage img');"
+        " return img !== null && img.getAttribute('src') !== src; }",
+        arg=[cell.element_handle(), before],
     )
+    assert int(readout.inner_text()) == int(value) + 1
+    assert picture.count() == 1, "the old picture should be replaced, not kept"
+    cell.screenshot(path=str(ARTIFACTS / "slider_moved.png"))
 
 
 def test_check_cell_verdicts_for_a_correct_and_a_flipped_solution(page, lab):

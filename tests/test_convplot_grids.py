@@ -19,6 +19,7 @@ from convplot.grids import (
     padding_modes,
     show_array,
     slide_1d,
+    slide_1d_step,
     slide_2d,
 )
 from tests.conftest import axes_numbers
@@ -103,6 +104,33 @@ def test_slide_1d_pads_both_ends_and_moves_by_the_stride():
 def test_slide_1d_rejects_a_kernel_longer_than_the_input():
     with pytest.raises(ValueError, match="slide_1d: kernel of size 4 does not fit"):
         slide_1d([1, 2, 3], [1, 1, 1, 1])
+
+
+@pytest.mark.parametrize("step", [0, 1, 2, 3])
+def test_slide_1d_step_shows_one_window_and_the_outputs_so_far(step):
+    x, h = np.array([1, 2, 3, 4, 3, 2]), np.array([1, 0, -1])
+    expected = np.correlate(x, h, mode="valid")  # [-2, -2, 0, 2]
+    fig = slide_1d_step(x, h, step)
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    # Input, kernel, then the outputs computed up to this step and no further.
+    assert axes_numbers(ax) == [*x, *h, *expected[:step + 1]]
+    assert f"y[{step}] = {fmt(expected[step])}" in [t.get_text() for t in ax.texts]
+    assert [(w[0], w[2]) for w in _outlines(ax)] == [(step, 3)]
+
+
+def test_slide_1d_step_pads_and_strides_like_slide_1d():
+    (ax,) = slide_1d_step([2, 3, 4], [0.5, -2.0], 1, stride=2, padding=1, bias=0.25).axes
+    assert [w[0] for w in _outlines(ax)] == [2]
+    assert "y[1] = -6.25" in [t.get_text() for t in ax.texts]  # 3 * 0.5 + 4 * (-2) + 0.25
+    assert (0, 0) in _cells(ax, PADDING) and (4, 0) in _cells(ax, PADDING)
+
+
+def test_slide_1d_step_rejects_a_step_past_the_last_output():
+    with pytest.raises(ValueError, match=r"slide_1d_step: step expects .* \[0, 1\], got 2"):
+        slide_1d_step([1, 2, 3, 4], [1, 0, -1], 2)
+    with pytest.raises(ValueError, match="slide_1d_step: kernel of size 4 does not fit"):
+        slide_1d_step([1, 2, 3], [1, 1, 1, 1], 0)
 
 
 def test_slide_2d_writes_each_window_sum():
