@@ -330,15 +330,23 @@ def filter_grid(weight, title: str = "Learned filters", per_row: int = 8) -> Fig
         raise ValueError(f"filter_grid: expected weight of shape (C_out, 1, kH, kW), "
                          f"got {weight.shape}")
     limit = np.abs(weight).max() or 1.0
-    cols = min(per_row, len(weight))
-    rows = -(-len(weight) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(min(10, 1.2 * cols + 0.6), 1.4 * rows + 0.4),
-                             squeeze=False)
+    return _image_grid(weight[:, 0], range(len(weight)), per_row, (1.2, 1.4), title,
+                       cmap=DIVERGING, vmin=-limit, vmax=limit)
+
+
+def _image_grid(images, titles, per_row: int, cell: tuple[float, float], title: str,
+                **imshow) -> Figure:
+    """Small titled images in rows of `per_row`; `cell` is one image's (width, height) in inches."""
+    cols = min(per_row, len(images))
+    rows = -(-len(images) // cols)
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(min(10, cell[0] * cols + 0.5), cell[1] * rows + 0.4), squeeze=False
+    )
     for index, ax in enumerate(axes.ravel()):
         ax.axis("off")
-        if index < len(weight):
-            ax.imshow(weight[index, 0], cmap=DIVERGING, vmin=-limit, vmax=limit)
-            ax.set_title(str(index), fontsize=9)
+        if index < len(images):
+            ax.imshow(images[index], **imshow)
+            ax.set_title(str(titles[index]), fontsize=9)
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return fig
@@ -390,18 +398,7 @@ def sample_images(images, labels, per_row: int = 10, title: str = "Samples") -> 
             f"sample_images: expected N >= 1 images of shape (N, H, W) or (N, 1, H, W) and N "
             f"labels, got images {np.shape(images)} and {len(labels)} labels"
         )
-    cols = min(per_row, len(images))
-    rows = -(-len(images) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(min(10, 0.9 * cols + 0.4), 1.05 * rows + 0.4),
-                             squeeze=False)
-    for index, ax in enumerate(axes.ravel()):
-        ax.axis("off")
-        if index < len(images):
-            ax.imshow(images[index], cmap="gray_r")
-            ax.set_title(str(labels[index]), fontsize=9)
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout()
-    return fig
+    return _image_grid(images, labels, per_row, (0.9, 1.05), title, cmap="gray_r")
 
 
 def _shape_text(shape: Sequence[int]) -> str:
