@@ -201,6 +201,27 @@ WRITE_RESULT_FD = """
         return fds
 """
 
+# Writes a well-framed "ok" result whose array header claims `shape` over
+# `n_bytes` of data, straight to the result channel, then exits.
+FORGE_ARRAY = WRITE_RESULT_FD + """
+    import io, posix
+    import numpy as np
+    from autograder import wire
+    def forge_array(shape, n_bytes):
+        buf = io.BytesIO()
+        np.lib.format.write_array_header_1_0(
+            buf, {"descr": "<f8", "fortran_order": False, "shape": shape})
+        blob = buf.getvalue() + b"\\0" * n_bytes
+        meta = wire.encode({"ev": "call_done", "k": 0, "status": "ok", "exc_type": "",
+                            "message": "", "traceback": "", "seconds": 0.0,
+                            "forbidden_call": ""})
+        tree = b'{"tree":{"$":"ndarray","blob":0},"blobs":[%d]}' % len(blob)
+        value = wire.MAGIC + len(tree).to_bytes(4, "big") + tree + blob
+        for fd in result_fds():
+            os.write(fd, wire.frame(meta, value))
+        posix._exit(0)
+"""
+
 
 def test_garbage_on_the_result_channel(pool):
     src = WRITE_RESULT_FD + """
@@ -218,23 +239,9 @@ def test_garbage_on_the_result_channel(pool):
 
 
 def test_a_forged_result_with_a_10_gb_header_is_invalid_output(pool):
-    src = WRITE_RESULT_FD + """
-    import io, posix
-    import numpy as np
-    from autograder import wire
+    src = FORGE_ARRAY + """
     def f():
-        buf = io.BytesIO()
-        np.lib.format.write_array_header_1_0(
-            buf, {"descr": "<f8", "fortran_order": False, "shape": (1250000000,)})
-        header = buf.getvalue()
-        meta = wire.encode({"ev": "call_done", "k": 0, "status": "ok", "exc_type": "",
-                            "message": "", "traceback": "", "seconds": 0.0,
-                            "forbidden_call": ""})
-        tree = b'{"tree":{"$":"ndarray","blob":0},"blobs":[%d]}' % (len(header) + 8)
-        value = wire.MAGIC + len(tree).to_bytes(4, "big") + tree + header + b"\\0" * 8
-        for fd in result_fds():
-            os.write(fd, wire.frame(meta, value))
-        posix._exit(0)
+        forge_array((1250000000,), 8)
     """
     out = pool.run(cells(src), [Call("f", "forged"), Call("f", "b")])
     assert out.calls[0].status == "invalid_output"
@@ -246,23 +253,9 @@ def test_a_forged_result_with_a_10_gb_header_is_invalid_output(pool):
 
 
 def test_a_forged_result_with_negative_dimensions_is_invalid_output(pool):
-    src = WRITE_RESULT_FD + """
-    import io, posix
-    import numpy as np
-    from autograder import wire
+    src = FORGE_ARRAY + """
     def f():
-        buf = io.BytesIO()
-        np.lib.format.write_array_header_1_0(
-            buf, {"descr": "<f8", "fortran_order": False, "shape": (-1, -2)})
-        blob = buf.getvalue() + b"\\0" * 16
-        meta = wire.encode({"ev": "call_done", "k": 0, "status": "ok", "exc_type": "",
-                            "message": "", "traceback": "", "seconds": 0.0,
-                            "forbidden_call": ""})
-        tree = b'{"tree":{"$":"ndarray","blob":0},"blobs":[%d]}' % len(blob)
-        value = wire.MAGIC + len(tree).to_bytes(4, "big") + tree + blob
-        for fd in result_fds():
-            os.write(fd, wire.frame(meta, value))
-        posix._exit(0)
+        forge_array((-1, -2), 16)
     """
     out = pool.run(cells(src), [Call("f", "forged"), Call("f", "b")])
     assert out.calls[0].status == "invalid_output"
