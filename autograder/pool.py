@@ -7,12 +7,14 @@ while the child runs, enforces the wall-clock limits, and turns what came
 back into a `RunOutcome`. Everything read from the child is decoded by
 `autograder.wire` and checked here; a worker that dies is replaced.
 
-Start-up is most of a small batch's time (each worker imports NumPy, PyTorch
-and Matplotlib), so the workers start in parallel as soon as the pool is
-made, each dispatcher waits for its worker at once rather than at the first
-submission, and the pool logs when all of them are ready. Under bubblewrap,
-Matplotlib's font list from the grader's own cache is bound read-only into
-the worker, which would otherwise rebuild it in its empty home.
+The workers run from a folder staged outside the course (`autograder.staging`:
+the worker's modules, NumPy, stand-ins for the notebooks' setup imports). They
+start in parallel as soon as the pool is made, each dispatcher waits for its
+worker at once rather than at the first submission, and the pool logs when all
+of them are ready, with the isolation level they reached (`isolation_level`),
+and warns once when it is short of `FULL_ISOLATION`. A worker that cannot
+start, or a child that cannot confine itself, raises `SandboxError`: no
+student is ever told their code crashed for it.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder import sandbox, wire
+from autograder import sandbox, staging, wire
 from autograder.outcome import Call, CallOutcome, FunctionSpec
 from autograder.sandbox import Limits, resolve_sandbox
 from autograder.tripwires import DEFAULT_FORBIDDEN
@@ -43,7 +45,7 @@ from autograder.tripwires import DEFAULT_FORBIDDEN
 CALL_GRACE = 1.0
 # How long a worker may take to report after a kill before it is replaced.
 KILL_GRACE = 5.0
-# Importing PyTorch on a busy machine.
+# Starting the interpreter and NumPy on a very busy machine.
 START_SECONDS = 300.0
 _REPO = Path(__file__).resolve().parents[1]
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
@@ -344,74 +346,79 @@ def _call_name(call: Call) -> str:
 # --------------------------------------------------------------------------- one worker
 
 
-def _worker_env(mode: str) -> dict[str, str]:
-    """A small environment: nothing of the grader's (tokens, CI secrets) reaches the child."""
+def _worker_env(mode: str, site: Path) -> dict[str, str]:
+    """A small environment: nothing of the grader's (tokens, CI secrets) reaches the child.
+
+    The staged `site` (`autograder.staging`) is the worker's whole path besides
+    the standard library.
+    """
     env = {k: os.environ[k] for k in _KEEP_ENV if k in os.environ}
     env.update(MPLBACKEND="Agg", OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1",
-               MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(_REPO))
-    if mode == "bwrap":
-        env.update(HOME=sandbox.WORKER_HOME, MPLCONFIGDIR=sandbox.WORKER_HOME)
-    else:  # Matplotlib keeps using the grader's font cache
-        env.update({k: os.environ[k] for k in ("HOME", "MPLCONFIGDIR") if k in os.environ})
+               MKL_NUM_THREADS="1", PYTHONDONTWRITEBYTECODE="1", PYTHONPATH=str(site),
+               HOME=sandbox.SCRATCH if mode.startswith("bwrap") else str(site))
     return env
 
 
-def matplotlib_font_lists() -> list[Path]:
-    """The font lists (``fontlist-v*.json``) in the grader's Matplotlib cache.
+class SandboxError(RuntimeError):
+    """Student code cannot be run here at all: the grader's failure, never a student's."""
 
-    The cache directory is found as Matplotlib documents it on Linux:
-    ``$MPLCONFIGDIR``, else ``$XDG_CACHE_HOME/matplotlib``, else
-    ``~/.cache/matplotlib``. The grader's own Matplotlib writes the list the
-    first time it draws (feedback plots); until then there is none, and each
-    worker builds its own.
-    """
-    try:
-        if os.environ.get("MPLCONFIGDIR"):
-            cache = Path(os.environ["MPLCONFIGDIR"])
-        else:
-            cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "matplotlib"
-        return sorted(p for p in cache.glob("fontlist-v*.json") if p.is_file())
-    except (OSError, RuntimeError):  # no home directory, or a cache we may not read
-        return []
+
+# The layers a worker may add on top of bubblewrap, as `isolation_level` names them.
+_LAYER_NAMES = {"unshare_net": "netns", "drop": "uid", "rlimits": "rlimits", "nnp": "nnp"}
+
+
+def isolation_level(mode: str, layers: Sequence[str]) -> str:
+    """The isolation reached, e.g. ``"bwrap+uid+rlimits+nnp"`` or ``"none+uid+rlimits+nnp"``."""
+    return "+".join([mode, *(_LAYER_NAMES[name] for name in layers)])
 
 
 class _Worker:
     """One warm worker process and the runs it serves."""
 
     def __init__(self, mode: str, limits: Limits, forbidden: Sequence[str],
-                 files: Sequence[Path] = ()):
+                 stage: staging.Stage):
         self.mode, self.limits, self.forbidden = mode, limits, list(forbidden)
-        self.files = list(files)
+        self.stage = stage
         self.proc: subprocess.Popen | None = None
+        self.layers: list[str] = []
+        self.failed: dict[str, str] = {}
+        self.setup_error = ""
         self.spawn()
 
     def spawn(self) -> None:
         self.sock, theirs = socket.socketpair()
-        # -P: no current directory on sys.path; the grader is found through PYTHONPATH.
-        command = [sys.executable, "-P", "-m", "autograder.worker", str(theirs.fileno())]
+        # -S: no site-packages, only the staged folder (PYTHONPATH); -P: no current directory.
+        command = [str(sandbox.interpreter()), "-S", "-P", "-m", "autograder.worker",
+                   str(theirs.fileno())]
         self.log = tempfile.TemporaryFile()
+        if self.mode.startswith("bwrap"):
+            command = sandbox.bwrap_argv(command, [(self.stage.site, self.stage.site),
+                                                   *self.stage.binds],
+                                         self.limits.scratch_bytes,
+                                         userns=self.mode == "bwrap-userns")
         # bwrap --die-with-parent follows the spawning thread, so a pool must be created in
         # a thread that outlives it (normally the main one); replacements are spawned by
         # the dispatcher thread that serves the worker.
         self.proc = subprocess.Popen(
-            sandbox.bwrap_argv(command, self.files) if self.mode == "bwrap" else command,
-            pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=self.log, env=_worker_env(self.mode), cwd="/", start_new_session=True)
+            command, pass_fds=[theirs.fileno()], stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=self.log, env=_worker_env(self.mode, self.stage.site),
+            cwd="/", start_new_session=True)
         theirs.close()
+        # Inside a user namespace there is only the one user id: the worker finds that out.
         root = os.geteuid() == 0
         # The process id is unique while the worker lives, so is this user id.
         self.uid = sandbox.UID_BASE + self.proc.pid if root else os.getuid()
         wire.send_message(self.sock, {
             "op": "config", "sandbox": self.mode, "uid": self.uid, "drop": root,
-            "keep_read_search": root and self.mode != "bwrap" and sandbox.needs_read_search(),
-            "unshare_net": root and self.mode != "bwrap",
+            "keep_read_search": root and self.mode == "none" and sandbox.needs_read_search(),
+            "unshare_net": self.mode == "none", "rlimits": True, "nnp": True,
             "limits": vars(self.limits), "forbidden": self.forbidden})
         self.ready = False
 
-    def _failure(self, what: str) -> RuntimeError:
+    def _failure(self, what: str) -> SandboxError:
         self.log.seek(0)
         tail = self.log.read()[-3000:].decode(errors="replace")
-        return RuntimeError(f"WorkerPool: the worker {what}; its stderr ends with:\n{tail}")
+        return SandboxError(f"WorkerPool: the worker {what}; its stderr ends with:\n{tail}")
 
     def wait_ready(self, timeout: float = START_SECONDS) -> None:
         if self.ready:
@@ -423,6 +430,10 @@ class _Worker:
                                     else "exited while starting")
             self.kill()  # after reading its stderr: kill closes the log
             raise failure
+        self.layers = [x for x in msg.get("layers", []) if x in _LAYER_NAMES]
+        self.failed = {str(k): str(v) for k, v in dict(msg.get("failed", {})).items()}
+        if type(msg.get("uid")) is int:
+            self.uid = msg["uid"]
         self.ready = True
 
     def kill(self) -> None:
@@ -433,7 +444,7 @@ class _Worker:
             except ProcessLookupError:
                 pass
             self.proc.wait()
-        if os.geteuid() == 0:
+        if os.geteuid() == 0 and self.uid != os.getuid():
             sandbox.kill_uid(self.uid)  # children that left the worker's process group
         self.sock.close()
         self.log.close()
@@ -467,9 +478,12 @@ class _Worker:
         finally:
             os.close(res_w)
             os.close(out_w)
+        self.setup_error = ""
         status, timeout, crash, corrupt = self._watch(run, res_r, out_r)
         if status is None:
             self.kill()
+        if self.setup_error:  # no student code ran: the sandbox failed, not the submission
+            raise SandboxError(f"the sandbox could not confine a submission: {self.setup_error}")
         return run.finish(status, timeout, crash, corrupt)
 
     def _watch(self, run: _Run, res_r: int, out_r: int) -> tuple[int | None, str, str, bool]:
@@ -505,6 +519,7 @@ class _Worker:
                         crash = crash or f"the grading worker stopped unexpectedly {run.where()}"
                     elif msg.get("op") == "ended" and type(msg.get("status")) is int:
                         ended, status = True, msg["status"]
+                        self.setup_error = str(msg.get("setup_error", ""))[:2000]
                     continue
                 chunk = os.read(fd, 1 << 16)
                 if not chunk:
@@ -541,6 +556,19 @@ class _Worker:
 
 
 # --------------------------------------------------------------------------- the pool
+
+FULL_ISOLATION = "bwrap+uid+rlimits+nnp"
+_warned: set[str] = set()
+
+
+def _warn_once(level: str, failed: dict[str, str]) -> None:
+    """Log, once per process and level, what a sandbox short of `FULL_ISOLATION` lacks."""
+    if level == FULL_ISOLATION or level in _warned:
+        return
+    _warned.add(level)
+    why = "; ".join(f"{_LAYER_NAMES.get(k, k)}: {v}" for k, v in failed.items())
+    log.warning("isolation is %s, short of %s%s", level, FULL_ISOLATION,
+                f" ({why})" if why else "")
 
 
 def _check_functions(value: Any) -> None:
@@ -600,13 +628,24 @@ class WorkerPool:
         self._lock = threading.Lock()
         # Readable once the pool closes: ends the dispatchers' wait for their workers.
         self._wake_r, self._wake_w = os.pipe()
-        files = matplotlib_font_lists() if self.sandbox == "bwrap" else []
-        self._workers = [_Worker(self.sandbox, limits, forbidden, files) for _ in range(workers)]
+        self._stage = staging.stage(bind_numpy=self.sandbox.startswith("bwrap"))
+        self._workers = [_Worker(self.sandbox, limits, forbidden, self._stage)
+                         for _ in range(workers)]
         self._threads = [threading.Thread(target=self._dispatch, args=(w,), daemon=True,
                                           name=f"worker-{i}")
                          for i, w in enumerate(self._workers)]
         for t in self._threads:
             t.start()
+
+    @property
+    def isolation(self) -> str:
+        """The isolation level reached, e.g. ``"bwrap+uid+rlimits+nnp"`` (`isolation_level`).
+
+        Known once a worker has started (it probes its layers); before, the
+        sandbox mode alone.
+        """
+        ready = [w for w in self._workers if w.ready]
+        return isolation_level(self.sandbox, ready[0].layers if ready else [])
 
     def submit(self, cells: list[Cell], calls: list[Call]) -> concurrent.futures.Future:
         """Queue one submission; the future gives its `RunOutcome`.
@@ -663,7 +702,8 @@ class WorkerPool:
             if self._starting == 0 and not self._start_failed:
                 n = len(self._workers)
                 log.info("%d warm worker%s (%s) ready %.1f s after the pool started", n,
-                         "s" if n > 1 else "", self.sandbox, time.monotonic() - self._started)
+                         "s" if n > 1 else "", self.isolation, time.monotonic() - self._started)
+                _warn_once(self.isolation, worker.failed)
         return failure
 
     def _dispatch(self, worker: _Worker) -> None:
@@ -692,6 +732,7 @@ class WorkerPool:
             self._jobs.put(None)
         for t in self._threads:
             t.join()
+        self._stage.cleanup()
         os.close(self._wake_r)
         os.close(self._wake_w)
 

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import resource
 import shutil
 import signal
 import stat
 import sys
+import sysconfig
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -35,8 +37,9 @@ from pathlib import Path
 UID_BASE = 1 << 20
 TMP = Path("/tmp")
 SCRATCH = "/tmp/scratch"
-# The worker's own writable directory inside bwrap (Matplotlib's cache); closed to the child.
-WORKER_HOME = "/tmp/worker"
+# The system's shared-library folders: bound when real, recreated when links (merged /usr).
+SYSTEM_LIBRARIES = ("/lib", "/lib64", "/lib32", "/libx32", "/usr/lib", "/usr/lib64", "/usr/lib32",
+                    "/usr/libx32")
 # Capabilities the worker keeps inside bwrap: switch user, prepare and wipe the
 # scratch directory, kill the child's processes. The child drops them all.
 WORKER_CAPS = ("CAP_SETUID", "CAP_SETGID", "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER",
@@ -75,6 +78,8 @@ class Limits:
         Captured stdout/stderr kept.
     result_bytes : int
         Cap on the encoded results read back.
+    scratch_bytes : int
+        Size of the scratch folder's tmpfs under bubblewrap: writing more fails (ENOSPC).
     """
 
     cell_seconds: float = 10.0
@@ -86,6 +91,7 @@ class Limits:
     file_bytes: int = 16 * 2**20
     output_bytes: int = 256 * 2**10
     result_bytes: int = 64 * 2**20
+    scratch_bytes: int = 256 * 2**20
 
     def __post_init__(self):
         for name, value in vars(self).items():
@@ -93,16 +99,45 @@ class Limits:
                 raise ValueError(f"Limits: {name} expects a positive number, got {value!r}")
 
 
-def bwrap_available() -> bool:
-    """Whether bubblewrap is installed and can create a sandbox here."""
+def _bwrap_probe(extra: Sequence[str]) -> bool:
     exe = shutil.which("bwrap")
-    if exe is None or not sys.platform.startswith("linux"):
+    if exe is None:
         return False
     import subprocess
 
-    probe = subprocess.run([exe, "--ro-bind", "/", "/", "--unshare-net", "--", "true"],
-                           capture_output=True, timeout=30)
-    return probe.returncode == 0
+    argv = [exe, *extra, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev",
+            "--unshare-net", "--unshare-ipc", "--unshare-pid", "--", "true"]
+    try:
+        return subprocess.run(argv, capture_output=True, timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+@functools.cache
+def bwrap_kind() -> str | None:
+    """How bubblewrap can create a sandbox here, probed once per process.
+
+    Returns
+    -------
+    {"bwrap", "bwrap-userns"} or None
+        ``"bwrap"`` when it creates its namespaces directly (root with
+        ``CAP_SYS_ADMIN``); ``"bwrap-userns"`` when only inside a new user
+        namespace (an unprivileged container, Docker's default capabilities),
+        where every process of the sandbox has one user id; None when
+        bubblewrap is missing or cannot run.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    if _bwrap_probe([]):
+        return "bwrap"
+    if _bwrap_probe(["--unshare-user"]):
+        return "bwrap-userns"
+    return None
+
+
+def bwrap_available() -> bool:
+    """Whether bubblewrap is installed and can create a sandbox here, in either way."""
+    return bwrap_kind() is not None
 
 
 def resolve_sandbox(mode: str) -> str:
@@ -114,9 +149,10 @@ def resolve_sandbox(mode: str) -> str:
 
     Returns
     -------
-    {"bwrap", "none"}
-        ``"auto"`` gives ``"bwrap"`` when it works here, otherwise warns and
-        gives ``"none"`` (resource limits and privilege drop only).
+    {"bwrap", "bwrap-userns", "none"}
+        ``"auto"`` and ``"bwrap"`` give bubblewrap as `bwrap_kind` finds it;
+        ``"auto"`` without it warns and gives ``"none"`` (resource limits and
+        privilege drop only).
 
     Raises
     ------
@@ -127,8 +163,9 @@ def resolve_sandbox(mode: str) -> str:
         raise ValueError(f"resolve_sandbox: mode expects 'auto', 'bwrap' or 'none', got {mode!r}")
     if mode == "none":
         return "none"
-    if bwrap_available():
-        return "bwrap"
+    kind = bwrap_kind()
+    if kind is not None:
+        return kind
     if mode == "bwrap":
         raise ValueError(
             "resolve_sandbox: mode 'bwrap' requested but bubblewrap is not installed or cannot "
@@ -156,10 +193,9 @@ def _hidden_ancestor(path: Path) -> Path | None:
 
 
 def required_paths() -> list[Path]:
-    """Directories the child must read: the interpreter, its libraries, the grader."""
+    """Directories the child must read without bubblewrap: the interpreter, its libraries."""
     roots = {sys.prefix, sys.base_prefix, sys.exec_prefix,
-             os.path.dirname(os.path.realpath(sys.executable)),
-             str(Path(__file__).resolve().parents[1])}
+             os.path.dirname(os.path.realpath(sys.executable))}
     roots.update(p for p in sys.path if p and os.path.isdir(p))
     paths = {Path(os.path.realpath(p)) for p in roots}
     return sorted(p for p in paths if not any(a in paths for a in p.parents))
@@ -170,60 +206,114 @@ def needs_read_search() -> bool:
     return any(_hidden_ancestor(p) for p in required_paths())
 
 
-def bwrap_argv(command: list[str], worker_files: Sequence[Path] = ()) -> list[str]:
+def interpreter() -> Path:
+    """The Python binary itself (a virtualenv's ``python`` is a link to it)."""
+    return Path(os.path.realpath(sys.executable))
+
+
+def _base_path(name: str) -> Path:
+    base = {"base": sys.base_prefix, "installed_base": sys.base_prefix,
+            "platbase": sys.base_exec_prefix, "installed_platbase": sys.base_exec_prefix}
+    return Path(sysconfig.get_path(name, vars=base))
+
+
+def interpreter_mounts() -> tuple[list[tuple[Path, Path]], list[Path]]:
+    """What the sandbox binds of the interpreter, and what it hides inside that.
+
+    Returns
+    -------
+    binds : list of (source, destination)
+        The binary, the standard library (with ``lib-dynload``), ``libpython``
+        when the interpreter is built shared, and the system's library folders.
+    masks : list of Path
+        Folders inside those that an empty read-only tmpfs covers: the base
+        interpreter's ``site-packages`` and the system's ``python3*`` folders,
+        so that no installed package other than the staged ones is importable.
+    """
+    binds = [(interpreter(), interpreter())]
+    stdlib = {_base_path("stdlib"), _base_path("platstdlib")}
+    stdlib.update(Path(p) for p in sys.path if p.endswith(".zip") and os.path.isfile(p))
+    for p in sorted(stdlib):
+        if p.exists():
+            binds.append((Path(os.path.realpath(p)), p))
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        lib = Path(sysconfig.get_config_var("LIBDIR") or "") / (
+            sysconfig.get_config_var("INSTSONAME") or "")
+        if lib.is_file():
+            binds.append((Path(os.path.realpath(lib)), lib))
+    masks = [p for p in {_base_path("purelib"), _base_path("platlib")} if p.is_dir()]
+    for top in SYSTEM_LIBRARIES:
+        path = Path(top)
+        if path.is_dir() and not path.is_symlink():
+            binds.append((path, path))
+            for sub in path.glob("python*"):
+                if not any(s == sub or sub in s.parents for s in stdlib):
+                    masks.append(sub)
+                else:
+                    masks += [sub / d for d in ("site-packages", "dist-packages")
+                              if (sub / d).is_dir()]
+    return binds, sorted(set(masks))
+
+
+def bwrap_argv(command: list[str], binds: Sequence[tuple[Path, Path]] = (),
+               scratch_bytes: int = 256 * 2**20, userns: bool = False) -> list[str]:
     """The bubblewrap command line that runs `command` as a warm worker.
 
-    Everything is mounted read-only; ``/tmp`` is a private tmpfs with one
-    writable mount at `SCRATCH`; there is no network and a private PID
-    namespace. Directories the unprivileged child could not enter (Python
-    installed under ``/root``) are covered by a tmpfs with just the needed
-    paths bound back, read-only.
+    The sandbox's root is empty: it shows only the interpreter and its
+    standard library (`interpreter_mounts`), the system's shared libraries,
+    `binds` (the staged worker code and NumPy, `autograder.staging`), a
+    minimal ``/dev``, its own ``/proc``, and a private read-only ``/tmp`` with
+    one writable scratch tmpfs of `scratch_bytes` at `SCRATCH`. Every
+    destination is read-only. There is no network, and private PID, IPC and
+    UTS namespaces.
 
     Parameters
     ----------
     command : list of str
         The worker's command line.
-    worker_files : sequence of Path
-        Files the grader prepared for the worker (Matplotlib's font list),
-        bound read-only under their own names into `WORKER_HOME`, which the
-        child cannot enter.
+    binds : sequence of (source, destination)
+        Further read-only binds.
+    scratch_bytes : int
+        Size of the scratch tmpfs.
+    userns : bool
+        Create a user namespace (`bwrap_kind` ``"bwrap-userns"``): the worker
+        keeps no capability, and no further user namespace may be made inside.
     """
-    argv = [shutil.which("bwrap") or "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
-            "--proc", "/proc"]
-    hidden: dict[Path, list[Path]] = {}
-    for path in required_paths():
-        anc = _hidden_ancestor(path)
-        if anc is not None:
-            hidden.setdefault(anc, []).append(path)
-    for anc, paths in sorted(hidden.items()):
-        argv += ["--tmpfs", str(anc)]
-        made: set[Path] = set()
-        for p in paths:
-            # bwrap would create the directories leading to p as 0700: make them 0755.
-            for d in reversed(p.parents):
-                if d not in made and anc in d.parents:
-                    argv += ["--perms", "0755", "--dir", str(d)]
-                    made.add(d)
-            argv += ["--ro-bind", str(p), str(p)]
-    argv += ["--tmpfs", "/tmp", "--perms", "1777", "--tmpfs", SCRATCH,
-             "--perms", "0700", "--tmpfs", WORKER_HOME]
-    for path in worker_files:
-        argv += ["--ro-bind", str(path), f"{WORKER_HOME}/{Path(path).name}"]
-    # The private /tmp hides whatever the grader runs from there (a course cloned
-    # or a virtualenv made under /tmp): bind those paths back, read-only.
-    made = set()
-    for p in required_paths():
-        if TMP in p.parents:
-            for d in reversed(p.parents):
-                if TMP in d.parents and d not in made:
-                    argv += ["--perms", "0755", "--dir", str(d)]
-                    made.add(d)
-            argv += ["--ro-bind", str(p), str(p)]
+    own, masks = interpreter_mounts()
+    mounts: list[tuple[str, Path, Path | str]] = [("bind", s, d) for s, d in (*own, *binds)]
+    mounts += [("mask", Path(), m) for m in masks]
+    for top in (*SYSTEM_LIBRARIES, "/bin", "/sbin"):
+        if os.path.islink(top) and os.path.realpath(top).startswith(("/usr/lib", "/lib")):
+            mounts.append(("symlink", Path(os.readlink(top)), Path(top)))
+    if os.path.isfile("/etc/ld.so.cache"):
+        mounts.append(("bind", Path("/etc/ld.so.cache"), Path("/etc/ld.so.cache")))
+    argv = [shutil.which("bwrap") or "bwrap", "--dev", "/dev", "--proc", "/proc",
+            "--perms", "1777", "--tmpfs", "/tmp",
+            "--size", str(int(scratch_bytes)), "--perms", "1777", "--tmpfs", SCRATCH]
+    made = {Path("/"), Path("/dev"), Path("/proc"), TMP, Path(SCRATCH)}
+    bound: list[Path] = []
+    # Parents before children: a mask goes over a bound folder, a bind into a made one.
+    for kind, src, dest in sorted(mounts, key=lambda m: (len(Path(m[2]).parts), str(m[2]))):
+        dest = Path(dest)
+        for d in reversed(dest.parents):
+            if d not in made and not any(b == d or b in d.parents for b in bound):
+                argv += ["--perms", "0755", "--dir", str(d)]
+                made.add(d)
+        if kind == "bind":
+            argv += ["--ro-bind", str(src), str(dest)]
+            bound.append(dest)
+        elif kind == "mask":
+            argv += ["--perms", "0555", "--tmpfs", str(dest), "--remount-ro", str(dest)]
+        else:
+            argv += ["--symlink", str(src), str(dest)]
+        made.add(dest)
     argv += ["--remount-ro", "/tmp",
              "--unshare-net", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-             "--die-with-parent", "--new-session", "--chdir", "/tmp",
+             "--die-with-parent", "--new-session", "--chdir", SCRATCH,
              "--cap-drop", "ALL"]
-    if os.geteuid() == 0:
+    if userns:
+        argv[1:1] = ["--unshare-user", "--disable-userns"]
+    elif os.geteuid() == 0:
         for cap in WORKER_CAPS:
             argv += ["--cap-add", cap]
     return argv + ["--", *command]
@@ -428,3 +518,84 @@ def wipe(directory: str) -> None:
             shutil.rmtree(entry.path, onerror=fix_and_retry)
         else:
             os.unlink(entry.path)
+
+
+# --------------------------------------------------------------------------- leftovers between runs
+
+_IPC_RMID = 0
+_IPC_KINDS = {"shm": ("shmid", "shmctl"), "sem": ("semid", "semctl"), "msg": ("msqid", "msgctl")}
+SHM_DIR = "/dev/shm"
+
+
+def ipc_objects() -> set[tuple[str, int, int, int]]:
+    """SysV IPC objects of this IPC namespace: (kind, id, owner uid, creator uid)."""
+    found = set()
+    for kind, (id_field, _) in _IPC_KINDS.items():
+        try:
+            with open(f"/proc/sysvipc/{kind}") as f:
+                header, *rows = [line.split() for line in f]
+        except (OSError, ValueError):
+            continue
+        col = {name: i for i, name in enumerate(header)}
+        for row in rows:
+            try:
+                found.add((kind, int(row[col[id_field]]), int(row[col["uid"]]),
+                           int(row[col["cuid"]])))
+            except (KeyError, IndexError, ValueError):
+                continue
+    return found
+
+
+def _remove_ipc(objects: set[tuple[str, int, int, int]]) -> None:
+    for kind, ident, _, _ in objects:
+        fn = getattr(_libc, _IPC_KINDS[kind][1])
+        if kind == "sem":
+            fn(ident, 0, _IPC_RMID, None)
+        else:
+            fn(ident, _IPC_RMID, None)
+
+
+def sweep_ipc(uid: int, before: set[tuple[str, int, int, int]]) -> int:
+    """Remove the SysV IPC objects that user `uid` made since `before`; how many there were.
+
+    Only the owner or creator may remove an object (``CAP_SYS_ADMIN`` aside),
+    so when this process is another user a short-lived fork becomes `uid` to
+    do it. Called once every process of the submission is dead.
+    """
+    found = {o for o in ipc_objects() - before if uid in (o[2], o[3])}
+    if not found:
+        return 0
+    if os.geteuid() == uid:
+        _remove_ipc(found)
+        return len(found)
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.setresuid(uid, uid, uid)
+            _remove_ipc(found)
+        finally:
+            os._exit(0)
+    os.waitpid(pid, 0)
+    return len(found)
+
+
+def shm_files() -> set[str]:
+    """Names in ``/dev/shm`` (POSIX shared memory and semaphores)."""
+    try:
+        return set(os.listdir(SHM_DIR))
+    except OSError:
+        return set()
+
+
+def sweep_shm_files(uid: int, before: set[str]) -> None:
+    """Delete what user `uid` put in ``/dev/shm`` since `before`."""
+    for name in shm_files() - before:
+        path = os.path.join(SHM_DIR, name)
+        try:
+            if os.lstat(path).st_uid == uid:
+                if os.path.isdir(path) and not os.path.islink(path):
+                    shutil.rmtree(path, ignore_errors=True)
+                else:
+                    os.unlink(path)
+        except OSError:
+            continue

@@ -1,10 +1,13 @@
 """The warm worker: runs inside the sandbox and forks one child per submission.
 
-``python -m autograder.worker FD`` imports NumPy, PyTorch and Matplotlib once,
-installs the tripwires (SciPy's wait for a child that imports it), then serves
-jobs from the grader over the Unix socket FD (`wire.send_message`):
+``python -S -m autograder.worker FD`` runs from the folder `autograder.staging`
+prepares (NumPy and stand-ins only), imports NumPy once, installs the
+tripwires (those of a library not imported yet wait for a child that imports
+it), then serves jobs from the grader over the Unix socket FD
+(`wire.send_message`):
 
-``config``  limits, user id, forbidden patterns; answered by ``ready``
+``config``  limits, user id, forbidden patterns, the layers to use; answered
+            by ``ready`` with the layers that work here (`_probe_layers`)
 ``run``     cells and calls, with two descriptors attached (results pipe,
             output pipe); answered by ``started`` then ``ended`` (wait status)
 ``kill``    end the running child now
@@ -17,7 +20,8 @@ where), ``done``. It never judges a value. Cells are named by the number the
 grader gives them (the notebook's, as a student counts), in messages and in
 tracebacks (``File "<cell 12>"``). After the
 child ends, the worker kills whatever it left running and wipes the scratch
-directory, so the next submission starts from the same state.
+directory and removes the SysV IPC objects and POSIX shared memory it made,
+so the next submission starts from the same state.
 """
 
 from __future__ import annotations
@@ -38,10 +42,9 @@ from autograder import sandbox, tripwires, wire
 from autograder.outcome import FunctionSpec
 
 # What the notebooks import, imported before the first fork so that no submission pays for it.
-# Not SciPy, which the notebooks do not use: a third of the start-up. Its tripwires go in when
-# a submission imports it (`_TripwiresOnImport`).
-WARM_MODULES = ("numpy", "torch", "matplotlib.pyplot", "conv_ref", "autograder.functions",
-                "convplot")
+# The sandbox holds NumPy and the stand-ins of `autograder.staging` only (no PyTorch, SciPy
+# or Matplotlib); without bubblewrap their tripwires go in on import (`_TripwiresOnImport`).
+WARM_MODULES = ("numpy", "autograder.functions", "matplotlib.pyplot", "convplot")
 # What a frame's meta may take at most; the rest of the budget is for values.
 _META_BYTES = 1 << 20
 # The real os._exit: the child replaces os._exit to report a student's call.
@@ -202,24 +205,45 @@ class _Runner:
         self.send(meta, value if meta["status"] == "ok" else b"")
 
 
-def _child(cfg: dict, job: dict, res_fd: int, out_fd: int) -> None:
-    """Confine this freshly forked process, then run the submission. Never returns."""
+def _confine(cfg: dict) -> sandbox.Limits:
+    """The child's own layers, in order: the ones `_probe_layers` found to work here."""
+    limits = sandbox.Limits(**cfg["limits"])
+    if cfg["unshare_net"]:
+        sandbox.unshare_network()
+    if cfg["rlimits"]:
+        sandbox.apply_limits(limits, cfg["uid"])
+    if cfg["drop"]:
+        sandbox.drop_privileges(cfg["uid"], cfg["keep_read_search"])
+    if cfg["nnp"]:
+        sandbox.no_new_privs()
+    return limits
+
+
+def _child(cfg: dict, job: dict, res_fd: int, out_fd: int, setup_fd: int) -> None:
+    """Confine this freshly forked process, then run the submission. Never returns.
+
+    `setup_fd` hears ``ok`` once the process is confined, or why it could not
+    be, and is closed before any student code runs: a failure there is the
+    grader's, never the student's.
+    """
     os.setsid()  # its own process group, so a timeout can kill all of it at once
     sandbox.die_with_parent()
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     os.dup2(out_fd, 1)
     os.dup2(out_fd, 2)
-    # Keep only stdio and the results pipe: in particular not the worker's control socket.
-    os.closerange(3, res_fd)
-    os.closerange(res_fd + 1, os.sysconf("SC_OPEN_MAX"))
-    limits = sandbox.Limits(**cfg["limits"])
-    if cfg["unshare_net"]:
-        sandbox.unshare_network()
-    sandbox.apply_limits(limits, cfg["uid"])
-    if cfg["drop"]:
-        sandbox.drop_privileges(cfg["uid"], cfg["keep_read_search"])
-    sandbox.no_new_privs()
+    # Keep only stdio, the results pipe and the setup pipe: not the worker's control socket.
+    low, high = sorted((res_fd, setup_fd))
+    os.closerange(3, low)
+    os.closerange(low + 1, high)
+    os.closerange(high + 1, os.sysconf("SC_OPEN_MAX"))
+    try:
+        limits = _confine(cfg)
+    except BaseException as exc:
+        os.write(setup_fd, f"{type(exc).__name__}: {exc}".encode()[:2000])
+        _exit(70)
+    os.write(setup_fd, b"ok")
+    os.close(setup_fd)
     scratch = cfg["scratch"]
     os.chdir(scratch)
     os.environ.update(HOME=scratch, TMPDIR=scratch, MPLCONFIGDIR=scratch)
@@ -237,20 +261,32 @@ def _child(cfg: dict, job: dict, res_fd: int, out_fd: int) -> None:
     _exit(0)
 
 
+def _read_all(fd: int) -> bytes:
+    data = b""
+    while chunk := os.read(fd, 4096):
+        data += chunk
+    os.close(fd)
+    return data
+
+
 def _run_job(sock: socket.socket, cfg: dict, job: dict, fds: list[int]) -> None:
     res_fd, out_fd = fds
+    ipc_before, shm_before = sandbox.ipc_objects(), sandbox.shm_files()
+    setup_r, setup_w = os.pipe()
     sys.stdout.flush()
     sys.stderr.flush()
     pid = os.fork()
     if pid == 0:
         try:
-            _child(cfg, job, res_fd, out_fd)
+            os.close(setup_r)
+            _child(cfg, job, res_fd, out_fd, setup_w)
         except BaseException:
             traceback.print_exc()
         finally:
             _exit(70)
     os.close(res_fd)
     os.close(out_fd)
+    os.close(setup_w)
     pidfd = os.pidfd_open(pid)
     wire.send_message(sock, {"op": "started"})
     killed = host_gone = False
@@ -269,9 +305,56 @@ def _run_job(sock: socket.socket, cfg: dict, job: dict, fds: list[int]) -> None:
     _, status = os.waitpid(pid, 0)
     os.close(pidfd)
     sandbox.kill_descendants()
+    if cfg["drop"]:
+        sandbox.kill_uid(cfg["uid"])  # what left this worker's tree: nothing may outlive the run
+    # Nothing of this submission may reach the next: files, SysV IPC, POSIX shared memory.
     sandbox.wipe(cfg["scratch"])
+    sandbox.sweep_ipc(cfg["uid"], ipc_before)
+    sandbox.sweep_shm_files(cfg["uid"], shm_before)
+    setup = _read_all(setup_r).decode(errors="replace")
     if not host_gone:
-        wire.send_message(sock, {"op": "ended", "status": status, "killed": killed})
+        wire.send_message(sock, {"op": "ended", "status": status, "killed": killed,
+                                 "setup_error": "" if setup == "ok" else
+                                 setup or "the process ended before confining itself"})
+
+
+def _trial(cfg: dict) -> str:
+    """Fork a child that confines itself as a submission would; "" or why it could not."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        try:
+            _confine(cfg)
+            os.write(w, b"ok")
+        except BaseException as exc:
+            os.write(w, f"{type(exc).__name__}: {exc}".encode()[:2000])
+        _exit(0)
+    os.close(w)
+    os.waitpid(pid, 0)
+    answer = _read_all(r).decode(errors="replace")
+    return "" if answer == "ok" else answer or "the trial process died"
+
+
+def _probe_layers(cfg: dict) -> dict[str, str]:
+    """Turn off each of the child's layers that cannot work here; what failed, and why.
+
+    Each layer is tried alone in a forked child (a network namespace without
+    bubblewrap, resource limits, the user id of its own, ``no_new_privs``);
+    the ones that fail are left out of every submission's confinement, and
+    the grader records the level reached.
+    """
+    failed = {}
+    off = {"unshare_net": False, "rlimits": False, "drop": False, "nnp": False}
+    for layer in ("unshare_net", "rlimits", "drop", "nnp"):
+        if cfg[layer]:
+            why = _trial({**cfg, **off, layer: True})
+            if why:
+                cfg[layer] = False
+                failed[layer] = why
+    if not cfg["drop"]:
+        cfg["uid"] = os.getuid()  # the process limit counts the user it runs as
+    return failed
 
 
 class _InstallAfter:
@@ -340,12 +423,17 @@ def _install_tripwires(patterns: list[str]) -> None:
 
 
 def _prepare_scratch(cfg: dict) -> str:
-    if cfg["sandbox"] == "bwrap":
-        return sandbox.SCRATCH  # a tmpfs of its own inside the sandbox
-    path = tempfile.mkdtemp(prefix="autograder-scratch-")
-    if cfg["drop"]:
-        os.chown(path, cfg["uid"], cfg["uid"])
-    return path
+    if cfg["sandbox"].startswith("bwrap"):
+        return sandbox.SCRATCH  # a capped tmpfs of its own inside the sandbox
+    return tempfile.mkdtemp(prefix="autograder-scratch-")
+
+
+def _add_exit_builtins() -> None:
+    """``exit()`` and ``quit()``, which ``python -S`` leaves out, as a notebook has them."""
+    import _sitebuiltins
+
+    builtins.exit = _sitebuiltins.Quitter("exit", "Ctrl-D (i.e. EOF)")
+    builtins.quit = _sitebuiltins.Quitter("quit", "Ctrl-D (i.e. EOF)")
 
 
 def serve(sock: socket.socket) -> None:
@@ -361,9 +449,7 @@ def serve(sock: socket.socket) -> None:
             importlib.import_module(name)
         except ImportError:
             continue  # optional: a library that is not installed cannot be called either
-    import torch
-
-    torch.set_num_threads(1)
+    _add_exit_builtins()
     msg = wire.recv_message(sock)
     if msg is None:
         return
@@ -372,9 +458,15 @@ def serve(sock: socket.socket) -> None:
     sandbox.set_subreaper()
     sandbox.set_undumpable()
     cfg["scratch"] = _prepare_scratch(cfg)
+    failed = _probe_layers(cfg)
+    if cfg["drop"] and not cfg["sandbox"].startswith("bwrap"):
+        os.chown(cfg["scratch"], cfg["uid"], cfg["uid"])
+    layers = [name for name in ("unshare_net", "drop", "rlimits", "nnp") if cfg[name]]
     gc.collect()
     gc.freeze()  # keep the warm heap out of the children's collections: fewer copied pages
     gc.enable()  # the children collect their own garbage as usual
+    wire.send_message(sock, {"op": "ready", "layers": layers, "failed": failed,
+                             "uid": cfg["uid"]})
     wire.send_message(sock, {"op": "ready"})
     try:
         while (msg := wire.recv_message(sock, allow_functions=True)) is not None:
@@ -384,7 +476,7 @@ def serve(sock: socket.socket) -> None:
                 for fd in msg[1]:  # a late "kill" for a child that had already ended
                     os.close(fd)
     finally:
-        if cfg["sandbox"] != "bwrap":
+        if not cfg["sandbox"].startswith("bwrap"):
             sandbox.wipe(cfg["scratch"])
             os.rmdir(cfg["scratch"])
 
