@@ -10,7 +10,9 @@
 Exit status: 0 when the batch was graded, whatever the scores (``check``: 0
 only when every public case passes); 2 when the grader itself could not run
 (bad arguments, no inputs, an output folder it cannot write), with a message
-and no traceback; 130 when interrupted (run the same command again to resume).
+and no traceback; 3 when student code cannot be run here at all (the sandbox
+cannot start or confine a submission), with the cause; 130 when interrupted
+(run the same command again to resume).
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from rich.table import Table
 
 from autograder import catalog
 from autograder.grade import COURSE_ROOT, check_notebook, grade
+from autograder.pool import SandboxError
 from autograder.results import SubmissionResult
 
 EXIT_GRADER_ERROR = 2
+EXIT_SANDBOX_ERROR = 3
 EXIT_INTERRUPTED = 130
 # The demo grades the example class with a fixed, public seed: it is not an
 # official grading and must give the same numbers on every machine.
@@ -90,6 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError) as exc:
         err.print(f"[bold red]autograder {args.command}: error:[/] {exc}", highlight=False)
         return EXIT_GRADER_ERROR
+    except SandboxError as exc:
+        err.print(f"[bold red]autograder {args.command}: student code cannot be run here:[/] "
+                  f"{exc}\nResults finished so far are saved; no submission was scored for this.",
+                  highlight=False)
+        return EXIT_SANDBOX_ERROR
     except KeyboardInterrupt:
         err.print("interrupted: finished results are saved; run the same command to resume")
         return EXIT_INTERRUPTED

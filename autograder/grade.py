@@ -296,6 +296,7 @@ def run(
             futures[future] = (p, assignment_cases)
         for future in as_completed(futures):
             p, assignment_cases = futures[future]
+            p.result.isolation = pool.isolation
             yield score(p, assignment_cases, future.result())
 
 

@@ -113,6 +113,7 @@ def render_summary(results: list[SubmissionResult]) -> str:
         assignments=[_assignment(a, [r for r in results if r.assignment == a]) for a in names],
         flagged=flagged,
         slowest=[_line(r, []) for r in slowest],
+        isolation=sorted(Counter(r.isolation for r in results if r.isolation).items()),
     )
 
 

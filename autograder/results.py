@@ -131,6 +131,9 @@ class SubmissionResult:
     seed : int
     grader_version : str
     seconds : float
+    isolation : str
+        How well the student's code was isolated, e.g. ``"bwrap+uid+rlimits+nnp"``
+        (`autograder.pool.isolation_level`); empty when no code ran.
     """
 
     student: str
@@ -146,6 +149,7 @@ class SubmissionResult:
     seed: int = 0
     grader_version: str = ""
     seconds: float = 0.0
+    isolation: str = ""
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

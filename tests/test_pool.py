@@ -11,7 +11,7 @@ import torch
 
 from autograder import wire
 from autograder.outcome import Call, FunctionSpec
-from autograder.pool import RunOutcome, WorkerPool, _Corrupt, _Run, matplotlib_font_lists
+from autograder.pool import RunOutcome, WorkerPool, _Corrupt, _Run
 from autograder.sandbox import Limits, bwrap_available
 from autograder.wire import WireError
 from tests.nbfactory import cells
@@ -119,41 +119,43 @@ def test_function_arguments_are_rebuilt_inside(pool):
 @pytest.mark.parametrize("body, name", [
     ("return np.convolve(x, x)", "numpy.convolve"),
     ("from numpy import correlate\n    return correlate(x, x)", "numpy.correlate"),
-    ("return F.conv1d(torch.tensor(x)[None, None], torch.ones(1, 1, 2))",
-     "torch.nn.functional.conv1d"),
-    ("return torch.conv2d(torch.ones(1, 1, 3, 3), torch.ones(1, 1, 2, 2))",
-     "torch.nn.functional.conv2d"),
-    ("return torch.nn.Conv1d(1, 1, 2)(torch.ones(1, 1, 4))", "torch.nn.Conv1d.forward"),
-    ("return F.max_pool1d(torch.ones(1, 1, 4), 2)", "torch.nn.functional.max_pool1d"),
-    ("return F.pad(torch.ones(2), (1, 1))", "torch.nn.functional.pad"),
-    ("import scipy.signal\n    return scipy.signal.convolve2d(x[None], x[None])",
-     "scipy.signal.convolve2d"),
-    ("from scipy.ndimage import correlate1d\n    return correlate1d(x, x)",
-     "scipy.ndimage.correlate1d"),
-    ("import scipy\n    return scipy.signal.correlate(x, x)", "scipy.signal.correlate"),
     ("return np._core.multiarray.correlate2(x, x, 0)", "numpy._core.multiarray.correlate2"),
-    ("import conv_ref\n    return conv_ref.corr1d(x, x)", "conv_ref.basics.corr1d"),
     ("try:\n        return np.convolve(x, x)\n    except BaseException:\n        return x",
      "numpy.convolve"),
 ])
 def test_forbidden_calls_trip(pool, body, name):
-    src = f"import numpy as np\nimport torch\nimport torch.nn.functional as F\n" \
-          f"def f(x):\n    {body}"
-    out = pool.run(cells(src), [Call("f", "a", (np.arange(4.0),))])
+    out = pool.run(cells(f"import numpy as np\ndef f(x):\n    {body}"),
+                   [Call("f", "a", (np.arange(4.0),))])
     call = out.calls[0]
     assert (call.status, call.forbidden_call) == ("forbidden", name)
     assert call.message == f"called {name}, which graded code may not use"
     assert call.value is None
 
 
+@pytest.mark.parametrize("module", ["torch", "torch.nn.functional", "scipy.signal",
+                                    "scipy.ndimage", "sklearn", "conv_ref", "matplotlib.backends",
+                                    "IPython", "nbformat"])
+def test_libraries_beyond_numpy_are_absent_from_the_sandbox(pool, module):
+    src = f"""
+        import importlib
+        def f():
+            try:
+                importlib.import_module({module!r})
+            except ImportError as e:
+                return type(e).__name__
+            return "imported"
+    """
+    out = pool.run(cells(src), [Call("f", "a")])
+    assert out.calls[0].value in ("ImportError", "ModuleNotFoundError")
+
+
 def test_allowed_library_functions_do_not_trip(pool):
     src = """
         import numpy as np
-        import torch
         from numpy.lib.stride_tricks import sliding_window_view
         def f(x):
             windows = sliding_window_view(np.pad(x, 1), 3)
-            return windows.sum(axis=1), torch.relu(torch.tensor(x)).numpy()
+            return windows.sum(axis=1), np.maximum(x, 0)
     """
     out = pool.run(cells(src), [Call("f", "a", (np.array([1.0, -2.0, 3.0]),))])
     assert out.calls[0].status == "ok"
@@ -245,23 +247,6 @@ def test_a_worker_that_cannot_start_fails_the_next_submissions():
             with pytest.raises(RuntimeError, match=r"(?s)the worker exited while starting; its "
                                r"stderr ends with:.*tripwires.plan: patterns expects dotted"):
                 p.run(cells("x = 1"), [])
-
-
-def test_font_lists_come_from_the_graders_matplotlib_cache(tmp_path, monkeypatch):
-    config, xdg = tmp_path / "mplconfig", tmp_path / "xdg"
-    (xdg / "matplotlib").mkdir(parents=True)
-    (xdg / "matplotlib" / "fontlist-v390.json").write_text("{}")
-    (xdg / "matplotlib" / "tex.cache").mkdir()
-    config.mkdir()
-    (config / "fontlist-v3.11.0.json").write_text("{}")
-    (config / "fontlist-vX.json").mkdir()  # not a file: never bound
-    monkeypatch.delenv("MPLCONFIGDIR", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(xdg))
-    assert matplotlib_font_lists() == [xdg / "matplotlib" / "fontlist-v390.json"]
-    monkeypatch.setenv("MPLCONFIGDIR", str(config))
-    assert matplotlib_font_lists() == [config / "fontlist-v3.11.0.json"]
-    monkeypatch.setenv("MPLCONFIGDIR", str(tmp_path / "missing"))
-    assert matplotlib_font_lists() == []
 
 
 def test_argument_errors(bare_pool):

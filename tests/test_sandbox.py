@@ -55,56 +55,56 @@ def test_resolve_sandbox(monkeypatch):
                                          "'none', got 'docker'"):
         sandbox.resolve_sandbox("docker")
     assert sandbox.resolve_sandbox("none") == "none"
-    monkeypatch.setattr(sandbox, "bwrap_available", lambda: False)
+    monkeypatch.setattr(sandbox, "bwrap_kind", lambda: None)
     with pytest.raises(ValueError, match="mode 'bwrap' requested but bubblewrap is not installed"):
         sandbox.resolve_sandbox("bwrap")
     with pytest.warns(RuntimeWarning, match=r"bubblewrap \(bwrap\) is not available"):
         assert sandbox.resolve_sandbox("auto") == "none"
-    monkeypatch.setattr(sandbox, "bwrap_available", lambda: True)
-    assert sandbox.resolve_sandbox("auto") == "bwrap"
+    for kind in ("bwrap", "bwrap-userns"):
+        monkeypatch.setattr(sandbox, "bwrap_kind", lambda kind=kind: kind)
+        assert sandbox.resolve_sandbox("auto") == sandbox.resolve_sandbox("bwrap") == kind
 
 
-def test_bwrap_argv_isolates_and_reopens_hidden_paths(open_tmp, monkeypatch):
-    hidden = open_tmp / "home"
-    needed = hidden / "pyenv" / "lib"
-    needed.mkdir(parents=True)
-    hidden.chmod(0o700)
-    monkeypatch.setattr(sandbox, "required_paths", lambda: [needed, Path("/usr")])
-    argv = sandbox.bwrap_argv(["python", "-m", "w"])
+def _binds(argv: list[str]) -> dict[str, str]:
+    return {argv[i + 2]: argv[i + 1] for i, a in enumerate(argv) if a == "--ro-bind"}
+
+
+def test_bwrap_argv_shows_only_the_allowlist():
+    site = Path("/tmp/autograder-stage-x/site")
+    argv = sandbox.bwrap_argv(["python", "-m", "w"], [(site, site)], scratch_bytes=1234)
     joined = " ".join(argv)
     assert argv[-4:] == ["--", "python", "-m", "w"]
-    assert "--ro-bind / /" in joined and "--unshare-net" in joined
-    assert "--unshare-pid" in joined and "--die-with-parent" in joined
-    assert f"--tmpfs {hidden} --perms 0755 --dir {hidden / 'pyenv'} " \
-           f"--ro-bind {needed} {needed}" in joined
-    assert f"--tmpfs {sandbox.SCRATCH}" in joined and "--remount-ro /tmp" in joined
+    for flag in ("--unshare-net", "--unshare-pid", "--unshare-ipc", "--die-with-parent"):
+        assert flag in argv
+    binds = _binds(argv)
+    assert "/" not in binds and str(site) in binds
+    assert str(sandbox.interpreter()) in binds
+    # Nothing of the course, the virtualenv, home folders or host state is bound.
+    repo = Path(__file__).resolve().parents[1]
+    for dest in binds:
+        assert not dest.startswith((str(repo), "/home", "/var", "/run", "/work")), dest
+        assert dest == "/etc/ld.so.cache" or not dest.startswith("/etc"), dest
+    # The base interpreter's own site-packages is covered by an empty read-only tmpfs.
+    for mask in sandbox.interpreter_mounts()[1]:
+        assert f"--tmpfs {mask} --remount-ro {mask}" in joined
+    assert f"--size 1234 --perms 1777 --tmpfs {sandbox.SCRATCH}" in joined
+    # The staged folder under /tmp is bound after the private /tmp, before it turns read-only.
+    assert joined.index("--tmpfs /tmp ") < joined.index(f"--ro-bind {site}") \
+        < joined.index("--remount-ro /tmp")
+    assert "--unshare-user" not in argv
 
 
-def test_bwrap_argv_binds_the_workers_files_read_only_into_its_home(monkeypatch):
-    monkeypatch.setattr(sandbox, "required_paths", lambda: [Path("/usr")])
-    font_list = Path("/cache/matplotlib/fontlist-v3.11.0.json")
-    joined = " ".join(sandbox.bwrap_argv(["python"], [font_list]))
-    bind = f"--ro-bind {font_list} {sandbox.WORKER_HOME}/fontlist-v3.11.0.json"
-    # Inside the worker's 0700 tmpfs (made first), before /tmp becomes read-only.
-    assert f"--perms 0700 --tmpfs {sandbox.WORKER_HOME} {bind} --remount-ro /tmp" in joined
-    assert "--ro-bind /cache" not in " ".join(sandbox.bwrap_argv(["python"]))
-
-
-def test_bwrap_argv_binds_back_what_runs_from_under_tmp(monkeypatch):
-    """A course cloned (or a virtualenv made) under /tmp stays visible under the private /tmp."""
-    venv = Path("/tmp/course/.venv")
-    monkeypatch.setattr(sandbox, "required_paths", lambda: [venv, Path("/usr")])
-    joined = " ".join(sandbox.bwrap_argv(["python"]))
-    private_tmp = joined.index("--tmpfs /tmp ")
-    bind = joined.index(f"--perms 0755 --dir /tmp/course --ro-bind {venv} {venv}")
-    assert private_tmp < bind < joined.index("--remount-ro /tmp")
-    assert "--ro-bind /usr" not in joined  # already visible through the read-only /
+def test_bwrap_argv_in_a_user_namespace_keeps_no_capability():
+    argv = sandbox.bwrap_argv(["python"], userns=True)
+    assert "--unshare-user" in argv and "--disable-userns" in argv
+    assert "--cap-add" not in argv
 
 
 def test_required_paths_cover_the_interpreter():
     paths = sandbox.required_paths()
     prefix = Path(os.path.realpath(np.__file__))
     assert any(p == prefix or p in prefix.parents for p in paths)
+    assert any(p == sandbox.interpreter() or p in sandbox.interpreter().parents for p in paths)
 
 
 @needs_root
