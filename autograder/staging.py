@@ -1,4 +1,4 @@
-"""What the sandbox may run: the worker's own modules, NumPy and stand-ins, staged outside the course.
+"""What the sandbox may run: the worker's modules, NumPy and stand-ins, staged outside the course.
 
 The course root holds what students must never reach (``solutions/``,
 ``submitted/``, ``autograder.toml``, results, the case generators and

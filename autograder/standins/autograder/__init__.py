@@ -1,4 +1,4 @@
-"""The grading sandbox's ``autograder``: the worker's own modules, and a ``check`` that checks nothing.
+"""The grading sandbox's ``autograder``: the worker's modules, and a ``check`` that checks nothing.
 
 The notebook's check cells are not run under grading (the grader has its own
 cases), so ``check`` only has to exist for the setup cell's import.

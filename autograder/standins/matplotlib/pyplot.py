@@ -1,4 +1,4 @@
-"""The grading sandbox's ``matplotlib.pyplot``: ``subplots`` gives figure and axes as Matplotlib does."""
+"""The grading sandbox's ``matplotlib.pyplot``: ``subplots`` shapes its axes as Matplotlib does."""
 
 from matplotlib import Anything
 
