@@ -51,7 +51,7 @@ HONEST = ("perfect", "partial", "untouched", *make_class.MISTAKES)
 SEED = 7
 QUICK = {"notebooks": 27, "subset": 3}
 # The grader logs this once every warm worker has started (autograder.pool).
-STARTUP_LOG = re.compile(r"warm workers? \((\w+)\) ready ([0-9.]+) s after the pool started")
+STARTUP_LOG = re.compile(r"warm workers? \(([\w+-]+)\) ready ([0-9.]+) s after the pool started")
 # The goal, for a class of about a hundred.
 GOAL_RATIO, GOAL_MEDIAN, GOAL_CLASS = 30.0, 0.15, 100
 
