@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from autograder import sandbox, staging, wire
+from autograder import sandbox, seccomp, staging, wire
 from autograder.outcome import Call, CallOutcome, FunctionSpec
 from autograder.sandbox import Limits, resolve_sandbox
 from autograder.tripwires import DEFAULT_FORBIDDEN
@@ -363,11 +363,12 @@ class SandboxError(RuntimeError):
 
 
 # The layers a worker may add on top of bubblewrap, as `isolation_level` names them.
-_LAYER_NAMES = {"unshare_net": "netns", "drop": "uid", "rlimits": "rlimits", "nnp": "nnp"}
+_LAYER_NAMES = {"unshare_net": "netns", "drop": "uid", "rlimits": "rlimits", "nnp": "nnp",
+                "seccomp": "seccomp"}
 
 
 def isolation_level(mode: str, layers: Sequence[str]) -> str:
-    """The isolation reached, e.g. ``"bwrap+uid+rlimits+nnp"`` or ``"none+uid+rlimits+nnp"``."""
+    """The isolation reached, e.g. ``"bwrap+uid+rlimits+nnp+seccomp"``, ``"none+rlimits"``."""
     return "+".join([mode, *(_LAYER_NAMES[name] for name in layers)])
 
 
@@ -411,6 +412,7 @@ class _Worker:
             "op": "config", "sandbox": self.mode, "uid": self.uid, "drop": root,
             "keep_read_search": root and self.mode == "none" and sandbox.needs_read_search(),
             "unshare_net": self.mode == "none", "rlimits": True, "nnp": True,
+            "seccomp": seccomp.supported(),
             "limits": vars(self.limits), "forbidden": self.forbidden}
         try:
             wire.send_message(self.sock, config)
@@ -560,7 +562,7 @@ class _Worker:
 
 # --------------------------------------------------------------------------- the pool
 
-FULL_ISOLATION = "bwrap+uid+rlimits+nnp"
+FULL_ISOLATION = "bwrap+uid+rlimits+nnp+seccomp"
 _warned: set[str] = set()
 
 
@@ -642,7 +644,7 @@ class WorkerPool:
 
     @property
     def isolation(self) -> str:
-        """The isolation level reached, e.g. ``"bwrap+uid+rlimits+nnp"`` (`isolation_level`).
+        """The isolation level reached, e.g. ``"bwrap+uid+rlimits+nnp+seccomp"``.
 
         Known once a worker has started (it probes its layers); before, the
         sandbox mode alone.

@@ -132,7 +132,7 @@ class SubmissionResult:
     grader_version : str
     seconds : float
     isolation : str
-        How well the student's code was isolated, e.g. ``"bwrap+uid+rlimits+nnp"``
+        How well the student's code was isolated, e.g. ``"bwrap+uid+rlimits+nnp+seccomp"``
         (`autograder.pool.isolation_level`); empty when no code ran.
     """
 

@@ -21,6 +21,7 @@ import ctypes.util
 import functools
 import os
 import resource
+import secrets
 import shutil
 import signal
 import stat
@@ -74,6 +75,8 @@ class Limits:
         Processes and threads the submission may add (``RLIMIT_NPROC``).
     file_bytes : int
         Largest file the submission may write (``RLIMIT_FSIZE``).
+    open_files : int
+        Descriptors the submission may hold (``RLIMIT_NOFILE``).
     output_bytes : int
         Captured stdout/stderr kept.
     result_bytes : int
@@ -89,6 +92,7 @@ class Limits:
     memory_bytes: int = 2 * 2**30
     max_processes: int = 32
     file_bytes: int = 16 * 2**20
+    open_files: int = 256
     output_bytes: int = 256 * 2**10
     result_bytes: int = 64 * 2**20
     scratch_bytes: int = 256 * 2**20
@@ -387,6 +391,8 @@ def apply_limits(limits: Limits, uid: int) -> None:
         (resource.RLIMIT_CPU, int(limits.cpu_seconds)),
         (resource.RLIMIT_FSIZE, int(limits.file_bytes)),
         (resource.RLIMIT_CORE, 0),
+        # Open files bound what pipes and sockets can hold outside RLIMIT_AS.
+        (resource.RLIMIT_NOFILE, int(limits.open_files)),
         (resource.RLIMIT_NPROC, _tasks_of_uid(uid) + int(limits.max_processes)),
     ]
     for which, value in budget:
@@ -505,19 +511,36 @@ def kill_uid(uid: int) -> None:
 
 
 def wipe(directory: str) -> None:
-    """Delete everything inside `directory`, whatever permissions the child left."""
-    def fix_and_retry(func, path, _exc):
-        parent = os.path.dirname(path)
-        os.chmod(parent, stat.S_IRWXU)
-        if os.path.isdir(path) and not os.path.islink(path):
-            os.chmod(path, stat.S_IRWXU)
-        func(path)
+    """Delete everything inside `directory`, whatever permissions and depth the child left.
 
-    for entry in os.scandir(directory):
-        if entry.is_dir(follow_symlinks=False):
-            shutil.rmtree(entry.path, onerror=fix_and_retry)
-        else:
-            os.unlink(entry.path)
+    No recursion and one open folder at a time: each folder's subfolders are
+    moved up into `directory` before it is removed, so a tree thousands of
+    levels deep (deeper than ``PATH_MAX`` or Python's recursion limit) goes
+    as easily as a flat one.
+    """
+    top = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    token, moved = secrets.token_hex(8), 0
+    try:
+        while names := os.listdir(top):
+            for name in names:
+                if not stat.S_ISDIR(os.stat(name, dir_fd=top, follow_symlinks=False).st_mode):
+                    os.unlink(name, dir_fd=top)
+                    continue
+                sub = os.open(name, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW, dir_fd=top)
+                try:
+                    os.fchmod(sub, stat.S_IRWXU)
+                    for inner in os.listdir(sub):
+                        if stat.S_ISDIR(os.stat(inner, dir_fd=sub, follow_symlinks=False).st_mode):
+                            moved += 1
+                            os.rename(inner, f".wipe-{token}-{moved}", src_dir_fd=sub,
+                                      dst_dir_fd=top)
+                        else:
+                            os.unlink(inner, dir_fd=sub)
+                finally:
+                    os.close(sub)
+                os.rmdir(name, dir_fd=top)
+    finally:
+        os.close(top)
 
 
 # --------------------------------------------------------------------------- leftovers between runs

@@ -38,7 +38,7 @@ import time
 import traceback
 from typing import Any
 
-from autograder import sandbox, tripwires, wire
+from autograder import sandbox, seccomp, tripwires, wire
 from autograder.outcome import FunctionSpec
 
 # What the notebooks import, imported before the first fork so that no submission pays for it.
@@ -216,6 +216,8 @@ def _confine(cfg: dict) -> sandbox.Limits:
         sandbox.drop_privileges(cfg["uid"], cfg["keep_read_search"])
     if cfg["nnp"]:
         sandbox.no_new_privs()
+    if cfg["seccomp"]:
+        seccomp.install()  # last: it refuses the calls the layers above need
     return limits
 
 
@@ -345,10 +347,14 @@ def _probe_layers(cfg: dict) -> dict[str, str]:
     the grader records the level reached.
     """
     failed = {}
-    off = {"unshare_net": False, "rlimits": False, "drop": False, "nnp": False}
-    for layer in ("unshare_net", "rlimits", "drop", "nnp"):
+    off = {"unshare_net": False, "rlimits": False, "drop": False, "nnp": False,
+           "seccomp": False}
+    for layer in ("unshare_net", "rlimits", "drop", "nnp", "seccomp"):
         if cfg[layer]:
-            why = _trial({**cfg, **off, layer: True})
+            trial = {**cfg, **off, layer: True}
+            if layer == "seccomp":  # installed after no_new_privs, probed just before it
+                trial["nnp"] = cfg["nnp"]
+            why = _trial(trial)
             if why:
                 cfg[layer] = False
                 failed[layer] = why
@@ -461,7 +467,7 @@ def serve(sock: socket.socket) -> None:
     failed = _probe_layers(cfg)
     if cfg["drop"] and not cfg["sandbox"].startswith("bwrap"):
         os.chown(cfg["scratch"], cfg["uid"], cfg["uid"])
-    layers = [name for name in ("unshare_net", "drop", "rlimits", "nnp") if cfg[name]]
+    layers = [name for name in ("unshare_net", "drop", "rlimits", "nnp", "seccomp") if cfg[name]]
     gc.collect()
     gc.freeze()  # keep the warm heap out of the children's collections: fewer copied pages
     gc.enable()  # the children collect their own garbage as usual
