@@ -32,6 +32,7 @@ import os
 import select
 import signal
 import socket
+import stat
 import sys
 import tempfile
 import time
@@ -311,6 +312,10 @@ def _run_job(sock: socket.socket, cfg: dict, job: dict, fds: list[int]) -> None:
         sandbox.kill_uid(cfg["uid"])  # what left this worker's tree: nothing may outlive the run
     # Nothing of this submission may reach the next: files, SysV IPC, POSIX shared memory.
     sandbox.wipe(cfg["scratch"])
+    # Its mode and owner too: a child that runs as the worker's own user may have changed them.
+    mode, owner, group = cfg["scratch_stat"]
+    os.chown(cfg["scratch"], owner, group)
+    os.chmod(cfg["scratch"], mode)
     sandbox.sweep_ipc(cfg["uid"], ipc_before)
     sandbox.sweep_shm_files(cfg["uid"], shm_before)
     setup = _read_all(setup_r).decode(errors="replace")
@@ -467,6 +472,8 @@ def serve(sock: socket.socket) -> None:
     failed = _probe_layers(cfg)
     if cfg["drop"] and not cfg["sandbox"].startswith("bwrap"):
         os.chown(cfg["scratch"], cfg["uid"], cfg["uid"])
+    st = os.stat(cfg["scratch"])
+    cfg["scratch_stat"] = (stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid)
     layers = [name for name in ("unshare_net", "drop", "rlimits", "nnp", "seccomp") if cfg[name]]
     gc.collect()
     gc.freeze()  # keep the warm heap out of the children's collections: fewer copied pages
