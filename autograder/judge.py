@@ -17,6 +17,10 @@ from autograder.compare import Comparison, compare, compare_accuracy, summarize
 from autograder.diagnose import diagnose
 from autograder.outcome import CallOutcome
 from autograder.results import CaseResult, ProblemResult
+from autograder.rules import Violation, forbidden_message
+
+# Graded functions whose exercise says "return a new array (not a view of x)".
+NEW_ARRAY = frozenset({"data_matrix"})
 
 # Flags a problem's result carries for the TA when any of its cases had this status.
 _FLAGGED = {"forbidden": "forbidden_call", "timeout": "timeout", "crashed": "crashed",
@@ -71,8 +75,9 @@ def _status_message(case: Case, outcome: CallOutcome, where: Definition | None =
         "timeout": f"{fn} did not finish: {outcome.message or f'it took longer than {limit}'}.",
         "crashed": f"The process running {fn} died: "
                    f"{outcome.message or 'it stopped without saying why'}.",
-        "forbidden": f"{fn} called {outcome.forbidden_call or 'a forbidden function'}, which is "
-                     "not allowed in graded functions: write the computation with NumPy.",
+        "forbidden": forbidden_message(case.problem, outcome.forbidden_call)
+        if outcome.forbidden_call else f"{fn} called a function that is not allowed in graded "
+                                       "code: write the computation with NumPy indexing.",
         "invalid_output": f"{fn} returned something that is not plain array data "
                           f"({outcome.message or 'unreadable'}). Return NumPy arrays or numbers.",
         # Never called: the message says what ended the run, and where.
@@ -110,6 +115,20 @@ def _returned(case: Case, outcome: CallOutcome) -> Comparison:
                    names=case.output_names)
 
 
+def _side_effect(case: Case, outcome: CallOutcome) -> str:
+    """Why a returned value is refused whatever it is: inputs modified, a view returned."""
+    fn = f"`{case.problem}`"
+    if outcome.mutated:
+        names = ", ".join(f"`{n}`" for n in outcome.mutated)
+        return (f"{fn} modified its input {names}: the caller's arrays must stay as they were. "
+                "Work on a copy (`x = np.array(x, dtype=float)`) or build a new array.")
+    if outcome.returned_view and case.problem in NEW_ARRAY:
+        return (f"{fn} returned a view of its input (an array that shares its memory): the "
+                "exercise asks for a new array. Add `.copy()` (or build the result with "
+                "`np.zeros` and fill it).")
+    return ""
+
+
 def judge(case: Case, outcome: CallOutcome, points: float,
           where: Definition | None = None) -> CaseResult:
     """The verdict on one case.
@@ -128,7 +147,11 @@ def judge(case: Case, outcome: CallOutcome, points: float,
     result = CaseResult(name=case.name, passed=False, score=0.0, max_score=points,
                         status=outcome.status, public=case.public, seconds=outcome.seconds)
     details: dict = {"stage": "status", "inputs": _inputs(case)}
-    if outcome.status == "ok":
+    side_effect = _side_effect(case, outcome) if outcome.status == "ok" else ""
+    if side_effect:
+        result.message = side_effect
+        details["stage"] = "rule"
+    elif outcome.status == "ok":
         verdict = _returned(case, outcome)
         result.passed = verdict.passed
         result.message = verdict.message
@@ -170,3 +193,29 @@ def score_problem(problem: Problem, cases: list[Case], outcomes: list[CallOutcom
     flags = sorted({_FLAGGED[r.status] for r in results if r.status in _FLAGGED})
     score = round(sum(r.score for r in results), 9)
     return ProblemResult(problem.name, score, float(problem.points), flags, results)
+
+
+# A proven forbidden call is flagged for the TA like a run-time trip; a loop is only graded.
+_RULE_FLAGS = {"forbidden_call": "forbidden_call"}
+
+
+def apply_violations(result: ProblemResult, violations: list[Violation]) -> ProblemResult:
+    """A problem's result with the static rules it breaks applied: 0 points, the reason shown.
+
+    `violations` come from `autograder.rules` (a proven forbidden call, a loop
+    the exercise forbids). Every case then fails with the first violation's
+    message, whatever the call returned; the other violations are notes.
+    """
+    if not violations:
+        return result
+    first = violations[0]
+    for case in result.cases:
+        case.passed, case.score, case.message = False, 0.0, first.message
+        case.diagnosis, case.hint = None, ""
+        if first.rule == "forbidden_call":
+            case.status = "forbidden"
+        case.details = {**case.details, "stage": "rule",
+                        "notes": [v.message for v in violations[1:]]}
+    flags = sorted({*result.flags, *(_RULE_FLAGS[v.rule] for v in violations
+                                     if v.rule in _RULE_FLAGS)})
+    return ProblemResult(result.name, 0.0, result.max_score, flags, result.cases)
