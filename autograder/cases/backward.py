@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import conv_ref
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn, rerun
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 from autograder.functions import build_function
 from autograder.outcome import FunctionSpec
 
@@ -33,6 +33,10 @@ def conv2d_backward(cs: CaseSet, rng) -> None:
     cs.example("ones 2x2 gradient on arange(9) with a ones kernel",
                (np.ones((1, 2, 2)), np.arange(9.0).reshape(1, 3, 3), np.ones((1, 1, 2, 2))),
                output_names=GRAD_NAMES)
+    x, w = fixed(91, 2, 2, 5, 6), fixed(92, 3, 2, 3, 2)  # a non-symmetric 3x2 kernel
+    dout = fixed(93, *conv_ref.conv2d(x, w, stride=2, padding=1).shape)
+    cs.example("batch of 2, 3x2 kernels, stride 2, padding 1", (dout, x, w),
+               {"stride": 2, "padding": 1}, output_names=GRAD_NAMES)
     for i in range(cs.n(2, 6)):
         batch = (int(rng.integers(1, 4)),) if rng.random() < 0.7 else ()
         dims = (int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(3, 7)),
