@@ -8,6 +8,7 @@ Official grading also knows where each graded function is defined
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 from autograder.cases import Case
@@ -17,7 +18,7 @@ from autograder.compare import Comparison, compare, compare_accuracy, summarize
 from autograder.diagnose import diagnose
 from autograder.outcome import CallOutcome
 from autograder.results import CaseResult, ProblemResult
-from autograder.rules import Violation, forbidden_message
+from autograder.rules import Cell, Violation, forbidden_message, violations
 
 # Graded functions whose exercise says "return a new array (not a view of x)".
 NEW_ARRAY = frozenset({"data_matrix"})
@@ -177,11 +178,14 @@ def judge(case: Case, outcome: CallOutcome, points: float,
 
 
 def score_problem(problem: Problem, cases: list[Case], outcomes: list[CallOutcome],
-                  where: Definition | None = None) -> ProblemResult:
+                  where: Definition | None = None, cells: list | None = None) -> ProblemResult:
     """Judge every case of one problem; the points are split evenly over its cases.
 
     Outcomes are matched to cases by case name; a case without an outcome
     (the worker stopped before it) counts as crashed. `where` is passed to `judge`.
+    With the notebook's `cells` (`autograder.extract.SourceCell`), the static
+    rules apply too (`autograder.rules`): a proven forbidden call or a
+    forbidden loop in the function or its helpers scores it 0.
     """
     by_name = {o.case: o for o in outcomes}
     share = problem.points / len(cases) if cases else 0.0
@@ -192,7 +196,17 @@ def score_problem(problem: Problem, cases: list[Case], outcomes: list[CallOutcom
         results.append(judge(case, outcome, share, where))
     flags = sorted({_FLAGGED[r.status] for r in results if r.status in _FLAGGED})
     score = round(sum(r.score for r in results), 9)
-    return ProblemResult(problem.name, score, float(problem.points), flags, results)
+    result = ProblemResult(problem.name, score, float(problem.points), flags, results)
+    if cells is None:
+        return result
+    found = _violations(tuple((c.index, c.source) for c in cells), problem.assignment)
+    return apply_violations(result, list(found.get(problem.name, ())))
+
+
+@functools.lru_cache(maxsize=8)
+def _violations(cells: tuple[tuple[int, str], ...], assignment: str) -> dict:
+    # Cached: every problem of a submission asks about the same cells.
+    return violations([Cell(i, s) for i, s in cells], assignment)
 
 
 # A proven forbidden call is flagged for the TA like a run-time trip; a loop is only graded.

@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 
 
 @dataclass(frozen=True)
-class _Cell:
+class Cell:
     """A cell as the scan reads it (`autograder.extract.SourceCell` without its imports)."""
 
     index: int
@@ -182,8 +182,12 @@ def violations(cells: list[SourceCell], assignment: str) -> dict[str, list[Viola
         if p.name not in defs:
             continue
         out = []
+        named = set()
         for helper in _helpers(p.name, defs, follow_graded=True):
             for f in proofs.get(helper, []):
+                if (helper, f.name) in named:
+                    continue  # the first call of each name says it all
+                named.add((helper, f.name))
                 where = f"cell {f.cell + 1}, line {f.line}"
                 if helper != p.name:
                     where += f", in its helper `{helper}`"
@@ -249,7 +253,7 @@ def _function_cells(fn) -> tuple[list[SourceCell], dict[int, int]] | None:
     used = set().union(*(_code_names(f.__code__) for f in functions.values()))
     imports = [line for name in sorted(used - set(functions)) if name in namespace
                and (line := _import_line(name, namespace[name])) is not None]
-    cells, first_lines = [_Cell(0, "\n".join(imports))], {}
+    cells, first_lines = [Cell(0, "\n".join(imports))], {}
     for f in functions.values():
         try:
             source = textwrap.dedent(inspect.getsource(f))
@@ -258,7 +262,7 @@ def _function_cells(fn) -> tuple[list[SourceCell], dict[int, int]] | None:
                 return None
             continue
         first_lines[len(cells)] = f.__code__.co_firstlineno
-        cells.append(_Cell(len(cells), source))
+        cells.append(Cell(len(cells), source))
     return cells, first_lines
 
 
@@ -295,7 +299,7 @@ def _renamed(cells: list[SourceCell], old: str, new: str) -> list[SourceCell]:
         if line.lstrip().startswith(f"def {old}("):
             lines[i] = line.replace(f"def {old}(", f"def {new}(", 1)
             break
-    return [cells[0], _Cell(first.index, "\n".join(lines)), *cells[2:]]
+    return [cells[0], Cell(first.index, "\n".join(lines)), *cells[2:]]
 
 
 def _lines(message: str, first_lines: dict[int, int]) -> str:

@@ -187,9 +187,9 @@ def conv2d(cs: CaseSet, rng) -> None:
     cs.edge("large padding", (randn(rng, 1, 2, 2), randn(rng, 1, 1, 2, 2), None), {"padding": 3})
     cs.edge("as many input as output channels", (randn(rng, 3, 4, 4), randn(rng, 3, 3, 2, 2),
                                                  randn(rng, 3)), {"padding": 1})
-    for mode in PAD_MODES[1:]:
-        cs.edge(f"padding_mode={mode!r}", (randn(rng, 2, 4, 5), randn(rng, 1, 2, 3, 3), None),
-                {"padding": (1, 2), "padding_mode": mode})
+    cs.edge("padding (1, 2), padding_mode='reflect'", (randn(rng, 2, 4, 5),
+                                                       randn(rng, 1, 2, 3, 3), None),
+            {"padding": (1, 2), "padding_mode": "reflect"})
     cs.error("channel mismatch: x has 3 channels, weight expects 2",
              (randn(rng, 3, 5, 5), randn(rng, 2, 2, 3, 3)), public=True)
     cs.error("kernel larger than the padded input", (randn(rng, 1, 3, 3), randn(rng, 1, 1, 4, 4)))
