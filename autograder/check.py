@@ -220,6 +220,8 @@ def _failure_lines(result: CaseResult) -> list[str]:
     lines.append(f"Problem ({d.get('stage', result.status)}): {result.message}")
     if result.status == "raised" and d.get("exception", {}).get("traceback"):
         lines += ["Traceback (your code):", d["exception"]["traceback"]]
+    if result.status == "raised" and "expected" in d:
+        lines += ["Expected (these arguments are valid):", _values(d["expected"])]
     if d.get("stage") in ("type", "shape", "values") and "expected" in d:
         lines += ["Expected:", _values(d["expected"]), "Received:", _values(d.get("received"))]
     if result.diagnosis:

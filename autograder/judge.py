@@ -9,7 +9,10 @@ Official grading also knows where each graded function is defined
 from __future__ import annotations
 
 import functools
+import re
 from dataclasses import dataclass
+
+import numpy as np
 
 from autograder.cases import Case
 from autograder.cases._core import signature
@@ -96,9 +99,55 @@ def _raised(case: Case, outcome: CallOutcome) -> tuple[bool, str]:
                        f"got {outcome.exc_type}: {outcome.message}. Check the arguments at the "
                        f"top of the function and raise {case.expected} with a message naming "
                        "the argument.")
-    return False, (f"Your function raised {outcome.exc_type}: {outcome.message}. Read the "
-                   "traceback from the bottom: the last line of your code it shows is where "
-                   "it failed.")
+    expected = ""
+    if case.kind in ("exact", "allclose") and np.size(case.expected) <= 8:
+        expected = f" These arguments are valid: the expected answer is {_short(case.expected)}."
+    layout = ""
+    if case.problem in ("conv_transpose1d", "conv_transpose2d"):
+        layout = (" If you read the weight as `(C_out, C_in, ...)`: transposed-convolution "
+                  "weights are `(C_in, C_out, ...)`, as PyTorch's, so `weight.shape[0]` is the "
+                  "input's channel count.")
+    return False, (f"Your function raised {outcome.exc_type}: {outcome.message}.{expected}"
+                   f"{layout} Read the traceback from the bottom: the last line of your code it "
+                   "shows is where it failed.")
+
+
+def _short(value) -> str:
+    """A small expected value as the student would type it."""
+    if isinstance(value, tuple):
+        return "(" + ", ".join(_short(v) for v in value) + ")"
+    if isinstance(value, np.ndarray):
+        return np.array2string(value, precision=4, separator=", ")
+    return repr(value.item() if isinstance(value, np.generic) else value)
+
+
+# The comparison speaks of any convolution; these graded functions have no padding or stride.
+_SIZE_FORMULA = "the output-size formula floor((n + 2*p - d*(k-1) - 1) / s) + 1"
+_OWN_SIZE = {"corr1d": "the output size `len(x) - len(h) + 1` (no padding, stride 1)",
+             "corr2d": "the output size `(H - kH + 1, W - kW + 1)` (no padding, stride 1)"}
+_PADDING_HINT = " Only entries next to the border differ: look at how you pad."
+# What each axis of a matrix-valued answer counts, where "the output-size formula" misleads.
+_AXES = {"filter_matrix": ("the output length `L_out = (n + 2*p - len(h)) // stride + 1`",
+                           "`n`: one column per entry of the unpadded input (padding adds none)"),
+         "data_matrix": ("`k`: one row per kernel tap",
+                         "the output length `L_out = (n + 2*p - k) // stride + 1`")}
+_ONE_AXIS = re.compile(r"Only axis (\d+) differs \((\d+) vs (\d+)\): for a spatial axis.*?"
+                       r"gives that size\.")
+
+
+def _worded(case: Case, message: str) -> str:
+    """The comparison's message with the hints that do not apply to this function reworded."""
+    if case.problem in _OWN_SIZE:
+        message = message.replace(_SIZE_FORMULA, _OWN_SIZE[case.problem])
+    if "padding" not in signature(case.problem)[0]:
+        message = message.replace(_PADDING_HINT, "")
+    if case.problem in _AXES:
+        def axis(match: re.Match) -> str:
+            i = int(match.group(1))
+            return (f"Only axis {i} differs ({match.group(2)} vs {match.group(3)}): axis {i} is "
+                    f"{_AXES[case.problem][i]}.") if i < 2 else match.group(0)
+        message = _ONE_AXIS.sub(axis, message)
+    return message
 
 
 def _returned(case: Case, outcome: CallOutcome) -> Comparison:
@@ -155,7 +204,7 @@ def judge(case: Case, outcome: CallOutcome, points: float,
     elif outcome.status == "ok":
         verdict = _returned(case, outcome)
         result.passed = verdict.passed
-        result.message = verdict.message
+        result.message = _worded(case, verdict.message)
         details.update(verdict.details, stage=verdict.stage or "values")
         if verdict.notes:
             details["notes"] = verdict.notes
@@ -167,6 +216,8 @@ def judge(case: Case, outcome: CallOutcome, points: float,
         result.passed, result.message = _raised(case, outcome)
         details.update(stage="exception", exception={
             "type": outcome.exc_type, "message": outcome.message, "traceback": outcome.traceback})
+        if case.kind in ("exact", "allclose"):
+            details["expected"] = summarize(case.expected)
     else:
         result.message = _status_message(case, outcome, where)
         if where is not None and outcome.status in _STOPPED:

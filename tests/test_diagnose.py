@@ -69,8 +69,10 @@ def test_unrelated_wrong_answers_have_no_diagnosis():
 
 
 @pytest.mark.parametrize("name", ["conv1d_single", "conv1d"])
-def test_padding_on_one_side_is_named_even_when_the_output_is_only_one_short(name):
-    """Left-only padding with p <= stride loses the last position: the padding is the cause."""
+def test_padding_on_one_side_that_is_only_one_short_names_both_causes(name):
+    """Left-only padding with p <= stride loses the last position, exactly as a strided output
+    cut as ``full[:len//s*s:s]`` does: the diagnosis names the missing position and both causes,
+    never "all the padding on the left" to a student who padded both sides."""
     named = 0
     for case in generate_cases(name, SEED, public=False):
         padding = case.kwargs.get("padding", 0)
@@ -80,7 +82,9 @@ def test_padding_on_one_side_is_named_even_when_the_output_is_only_one_short(nam
         left_only = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(padding, 0)])
         wrong = getattr(conv_ref, name)(left_only, *case.args[1:], **{**case.kwargs, "padding": 0})
         if wrong.shape[-1] == np.asarray(case.expected).shape[-1] - 1:
-            assert diagnose(case, wrong).id == "padding_left_only", case.name
+            mistake = diagnose(case, wrong)
+            assert mistake.id == "missing_plus_one", case.name
+            assert "BOTH sides" in mistake.hint and "full[::s]" in mistake.hint
             named += 1
     assert named >= 1
 

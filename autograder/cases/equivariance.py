@@ -221,7 +221,16 @@ def _uncentred_eigenvalues(case: Case):
     return n * np.fft.ifft(np.bincount(np.arange(len(w)) % n, weights=w, minlength=n))
 
 
+def _eigvals_order(case: Case):
+    args = bound(case)
+    return np.linalg.eigvals(conv_ref.circulant(np.asarray(args["w"], dtype=float), args["n"]))
+
+
 EIGEN_MISTAKES = [
+    Mistake("eigenvalues_unordered", "Your eigenvalues are those of `np.linalg.eigvals`: the "
+            "right values in no particular order.", "`lam[m]` must belong to the Fourier mode "
+            "`m` (column m of F): compute `lam = n * np.fft.ifft(c)` from C's first row `c`, "
+            "or the sum `lam[m] = sum_t c[t] * exp(2j*pi*m*t/n)`.", _eigvals_order),
     Mistake("eigenvalues_conjugated", "Your eigenvalues are the complex conjugates of the right "
             "ones (`np.fft.fft` where `n * np.fft.ifft` is needed, or the other sign convention).",
             "With `F[t, m] = exp(+2j*pi*m*t/n)`, "

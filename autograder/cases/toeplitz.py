@@ -66,7 +66,21 @@ def _shift_columns(direction: int):
     return fn
 
 
+def _padded_width(case: Case):
+    """The matrix for the padded input: a column for every padded zero too."""
+    args = bound(case)
+    h, n, p = np.asarray(args["h"]), args["n"], args["padding"]
+    total = len(h) - 1 if p == "same" else 0 if p == "valid" else 2 * p
+    if total == 0:
+        return None
+    return conv_ref.filter_matrix(h, n + total, stride=args["stride"])
+
+
 FILTER_MISTAKES = [
+    Mistake("padded_width", "Your matrix has a column for every entry of the PADDED input "
+            "(`n + 2*p` columns).", "T multiplies the unpadded `x`: shape `(L_out, n)`. The "
+            "padded zeros multiply nothing, so drop their columns (`T[:, p:p + n]`).",
+            _padded_width),
     Mistake("toeplitz_transposed", "Your matrix is the transpose of the right one.",
             "T has one ROW per output position: shape `(L_out, n)`, with `T @ x` the output.",
             _transposed),

@@ -81,7 +81,7 @@ def _cropped_one_side(spatial: int, side: str):
 def _mistakes(spatial: int) -> list[Mistake]:
     axes = tuple(range(-spatial, 0))
     return [
-        m.flipped_kernel("weight", axes),
+        m.flipped_kernel("weight", axes, m.TRANSPOSED_FLIP_TITLE, m.TRANSPOSED_FLIP_HINT),
         # The convolution's mistake the other way round: its values (square
         # weights) are the same swap, its shape has weight.shape[0] channels.
         Mistake("weight_axes_swapped", "Your output reads the weight as `(C_out, C_in, ...)`.",
