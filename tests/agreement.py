@@ -183,12 +183,18 @@ def all_variants() -> list[Variant]:
     """Every catalogue mistake of every graded function, then the hand-written variants."""
     variants = [catalogue_variant(p.name, mistake) for p in catalog.PROBLEMS
                 for mistake in mistakes_for(p.name)]
+    return variants + list(_sibling("agreement_variants").VARIANTS)
+
+
+def _sibling(name: str):
+    """A module next to this one, whether this one runs as ``tests.agreement`` or a script."""
+    if __package__:
+        return importlib.import_module(f"{__package__}.{name}")
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     try:
-        hand = importlib.import_module("agreement_variants")
+        return importlib.import_module(name)
     finally:
         sys.path.pop(0)
-    return variants + list(hand.VARIANTS)
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,16 @@ from autograder import catalog
 VARIANTS: list = []
 
 
+def _harness():
+    """`tests/agreement.py`, imported as this module was (package or script)."""
+    import importlib
+
+    return importlib.import_module(f"{__package__}.agreement" if __package__ else "agreement")
+
+
 def _register(problem: str, correct: bool):
     def add(fn):
-        from agreement import Variant
+        Variant = _harness().Variant  # noqa: N806 - a class
 
         VARIANTS.append(Variant(problem, getattr(fn, '__name__', 'answer'), fn, correct))
         return fn
@@ -431,9 +438,9 @@ def numeric_gradient_copy(f, x, h=1e-6):
 
 def _typed(problem: str, convert, label: str):
     """A correct answer given in another type: the reference's answers, converted."""
-    from agreement import OFFICIAL_SEED, _key
-
     from autograder.cases import PUBLIC_SEED, generate_cases
+
+    OFFICIAL_SEED, _key = _harness().OFFICIAL_SEED, _harness()._key  # noqa: N806
 
     table = {}
     for seed, public in ((PUBLIC_SEED, True), (OFFICIAL_SEED, False)):
@@ -447,9 +454,7 @@ def _typed(problem: str, convert, label: str):
 
 
 def _answer(table, convert, *args, **kwargs):
-    from agreement import _key
-
-    case = table[_key(args, kwargs)]
+    case = table[_harness()._key(args, kwargs)]
     if case.kind == "raises":
         raise ValueError("bad arguments")
     return convert(case.expected)
