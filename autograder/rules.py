@@ -21,13 +21,14 @@ from __future__ import annotations
 import ast
 import inspect
 import re
+import sys
 import textwrap
 import types
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from autograder import catalog
-from autograder.scan import Finding, scan_cells
+from autograder.scan import PROOF_REASONS, Finding, rules_for, scan_cells
 
 if TYPE_CHECKING:
     from autograder.extract import SourceCell
@@ -215,6 +216,17 @@ def _code_names(code: types.CodeType) -> set[str]:
     return names
 
 
+def _enclosing(f: types.FunctionType) -> dict[str, object]:
+    """The values of `f`'s free variables (a function defined inside another)."""
+    values = {}
+    for name, cell in zip(f.__code__.co_freevars, f.__closure__ or (), strict=True):
+        try:
+            values[name] = cell.cell_contents
+        except ValueError:
+            continue  # not bound yet
+    return values
+
+
 def _import_line(alias: str, value: object) -> str | None:
     """An import statement that binds `alias` to `value`, for the scan to resolve names."""
     if isinstance(value, types.ModuleType):
@@ -223,7 +235,7 @@ def _import_line(alias: str, value: object) -> str | None:
     if isinstance(module, str) and isinstance(name, str) and name.isidentifier():
         if module == "builtins":
             return None
-        return f"from {module} import {name} as {alias}"
+        return f"from {_public_module(module, name, value)} import {name} as {alias}"
     return None
 
 
@@ -240,19 +252,22 @@ def _function_cells(fn) -> tuple[list[SourceCell], dict[int, int]] | None:
         return None
     namespace = fn.__globals__
     functions: dict[str, types.FunctionType] = {}
+    seen: dict[str, object] = {}  # every global or enclosing-scope name the functions use
     todo = [fn]
     while todo:
         f = todo.pop()
         if f.__name__ in functions:
             continue
         functions[f.__name__] = f
-        for name in _code_names(f.__code__):
-            value = namespace.get(name)
+        scope = {**namespace, **_enclosing(f)}
+        for name in _code_names(f.__code__) | set(f.__code__.co_freevars):
+            if name not in scope:
+                continue
+            value = seen.setdefault(name, scope[name])
             if isinstance(value, types.FunctionType) and value.__globals__ is namespace:
                 todo.append(value)
-    used = set().union(*(_code_names(f.__code__) for f in functions.values()))
-    imports = [line for name in sorted(used - set(functions)) if name in namespace
-               and (line := _import_line(name, namespace[name])) is not None]
+    imports = [line for name in sorted(set(seen) - set(functions))
+               if (line := _import_line(name, seen[name])) is not None]
     cells, first_lines = [Cell(0, "\n".join(imports))], {}
     for f in functions.values():
         try:
@@ -266,6 +281,24 @@ def _function_cells(fn) -> tuple[list[SourceCell], dict[int, int]] | None:
     return cells, first_lines
 
 
+_LIBRARIES = ("numpy", "scipy", "torch", "conv_ref", "sklearn")
+
+
+def _library_name(fn) -> str | None:
+    """``module.name`` of a function defined in a library, None for the student's own."""
+    module = getattr(inspect.unwrap(fn), "__module__", None) or ""
+    name = getattr(fn, "__name__", "")
+    if module.split(".")[0] in _LIBRARIES and name:
+        return f"{_public_module(module, name, fn)}.{name}"
+    return None
+
+
+def _public_module(module: str, name: str, value: object) -> str:
+    """The package itself when it exports `value` as `name` (``numpy``, not ``numpy._core``)."""
+    root = sys.modules.get(module.split(".")[0])
+    return root.__name__ if getattr(root, name, None) is value else module
+
+
 def violations_of_function(problem: str, fn) -> list[Violation]:
     """The rules graded function `problem` breaks, read from `fn`'s source and its helpers.
 
@@ -273,6 +306,14 @@ def violations_of_function(problem: str, fn) -> list[Violation]:
     function whose source cannot be read has no static violations (the
     run-time tripwires still apply).
     """
+    library = _library_name(fn)
+    if library is not None:
+        # `check("corr1d", np.correlate)`: the library's own source is not the answer's.
+        if any(re.match(pattern + r"\Z", library) and reason in PROOF_REASONS
+               for pattern, reason in rules_for(catalog.problem(problem).assignment)):
+            return [Violation(problem, "forbidden_call", forbidden_message(problem, library),
+                              library)]
+        return []
     read = _function_cells(fn)
     if read is None:
         return []
