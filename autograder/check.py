@@ -7,6 +7,13 @@ autograde` records it. The comparison runs in the same process as the
 student's code, which is fine for a self-check; official grading runs
 elsewhere and trusts nothing from the student's process.
 
+`check()` applies official grading's rules too, so that green here means no
+penalty later: the forbidden library functions are tripwires while the
+function runs (`guarded_call`), its source and its helpers' are scanned for
+proven forbidden calls and forbidden loops (`autograder.rules`), and a call
+that modifies its inputs, or returns a view where a new array is asked for,
+fails (`autograder.judge`).
+
 Importing this module costs NumPy only; calling `check` adds the case
 generators and `conv_ref`: never PyTorch, Matplotlib or the sandbox.
 """
