@@ -105,7 +105,9 @@ def _top_level_defs(cells: list[SourceCell]) -> dict[str, tuple[int, ast.Functio
     for cell in cells:
         try:
             tree = ast.parse(cell.source)
-        except SyntaxError:
+        except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
+            # Unparsable here (CPython 3.11 can raise SystemError once a deeply nested cell
+            # has exhausted the parser): the cell's functions are not read, never a crash.
             continue
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -175,7 +177,11 @@ def violations(cells: list[SourceCell], assignment: str) -> dict[str, list[Viola
         return {}
     defs = _top_level_defs(cells)
     proofs: dict[str, list[Finding]] = {}
-    for finding in scan_cells(cells, assignment):
+    try:
+        findings = scan_cells(cells, assignment)
+    except (RecursionError, MemoryError, SystemError):
+        findings = []  # code too deep to read: the run-time tripwires still apply
+    for finding in findings:
         if finding.proof and finding.scope is not None:
             proofs.setdefault(finding.scope, []).append(finding)
     found: dict[str, list[Violation]] = {}
@@ -318,10 +324,7 @@ def violations_of_function(problem: str, fn) -> list[Violation]:
     if read is None:
         return []
     cells, first_lines = read
-    try:
-        defined = _top_level_defs(cells[1:2])
-    except ValueError:
-        return []
+    defined = _top_level_defs(cells[1:2])
     if not defined:
         return []  # a lambda: no def to follow
     cells = _renamed(cells, next(iter(defined)), problem)
