@@ -24,6 +24,7 @@ import re
 import sys
 import textwrap
 import types
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -105,10 +106,8 @@ def _top_level_defs(cells: list[SourceCell]) -> dict[str, tuple[int, ast.Functio
     for cell in cells:
         try:
             tree = ast.parse(cell.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError, SystemError):
-            # Unparsable here (CPython 3.11 can raise SystemError once a deeply nested cell
-            # has exhausted the parser): the cell's functions are not read, never a crash.
-            continue
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue  # the sandbox reports it; nothing in it can run
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 found[node.name] = (cell.index, node)
@@ -173,13 +172,26 @@ def violations(cells: list[SourceCell], assignment: str) -> dict[str, list[Viola
     dict
         problem name -> its violations (only problems with at least one).
     """
+    try:
+        return _violations(cells, assignment)
+    except SystemError:
+        # CPython 3.11's parser can fail with "AST constructor recursion depth mismatch"
+        # when called deep in a stack; a fresh thread starts with an empty one.
+        with ThreadPoolExecutor(1) as pool:
+            try:
+                return pool.submit(_violations, cells, assignment).result()
+            except (SystemError, RecursionError, MemoryError):
+                return {}  # unreadable: the run-time tripwires still apply
+
+
+def _violations(cells: list[SourceCell], assignment: str) -> dict[str, list[Violation]]:
     if assignment not in catalog.ASSIGNMENTS:
         return {}
     defs = _top_level_defs(cells)
     proofs: dict[str, list[Finding]] = {}
     try:
         findings = scan_cells(cells, assignment)
-    except (RecursionError, MemoryError, SystemError):
+    except (RecursionError, MemoryError):
         findings = []  # code too deep to read: the run-time tripwires still apply
     for finding in findings:
         if finding.proof and finding.scope is not None:

@@ -89,3 +89,26 @@ def test_what_to_write_instead_never_says_write_it_with_numpy_for_numpy():
     assert "NumPy" in instead("torch.nn.functional.conv2d")
     assert forbidden_message("corr2d", "scipy.signal.correlate2d").startswith(
         "`corr2d` calls `scipy.signal.correlate2d`, which is not allowed in graded code:")
+
+
+def test_a_parser_failure_deep_in_a_stack_is_retried_in_a_fresh_thread(monkeypatch):
+    import threading
+
+    from autograder import rules as module
+
+    real = module._violations
+
+    def fails_on_the_main_thread(cells, assignment):
+        if threading.current_thread() is threading.main_thread():
+            raise SystemError("AST constructor recursion depth mismatch")
+        return real(cells, assignment)
+
+    monkeypatch.setattr(module, "_violations", fails_on_the_main_thread)
+    found = rules("import numpy as np\ndef corr1d(x, h):\n    return np.convolve(x, h)")
+    assert list(found) == ["corr1d"]
+
+    def always_fails(cells, assignment):
+        raise SystemError("AST constructor recursion depth mismatch")
+
+    monkeypatch.setattr(module, "_violations", always_fails)
+    assert rules("def corr1d(x, h):\n    return x") == {}  # never a crash of the batch
