@@ -7,14 +7,24 @@ autograde` records it. The comparison runs in the same process as the
 student's code, which is fine for a self-check; official grading runs
 elsewhere and trusts nothing from the student's process.
 
+`check()` applies official grading's rules too, so that green here means no
+penalty later: the forbidden library functions are tripwires while the
+function runs (`guarded_call`), its source and its helpers' are scanned for
+proven forbidden calls and forbidden loops (`autograder.rules`), and a call
+that modifies its inputs, or returns a view where a new array is asked for,
+fails (`autograder.judge`).
+
 Importing this module costs NumPy only; calling `check` adds the case
 generators and `conv_ref`: never PyTorch, Matplotlib or the sandbox.
 """
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import hashlib
 import html
+import inspect
 import sys
 import sysconfig
 import time
@@ -57,6 +67,10 @@ def _student_traceback(exc: BaseException) -> str:
 def _call(case: Case, fn) -> CallOutcome:
     """Call `fn` on fresh copies of the case's inputs and record what happened."""
     args, kwargs = case.materialize()
+    return _call_with(case, fn, args, kwargs)
+
+
+def _call_with(case: Case, fn, args: tuple, kwargs: dict) -> CallOutcome:
     start = time.perf_counter()
     try:
         value = fn(*args, **kwargs)
@@ -69,6 +83,111 @@ def _call(case: Case, fn) -> CallOutcome:
         status = CallOutcome(case.problem, case.name, "ok", value=value)
     status.seconds = time.perf_counter() - start
     return status
+
+
+# ----------------------------------------------------------------------------- the grading rules
+
+
+def _forbidden_sites(namespace: dict) -> list[tuple[object, str, object, object]]:
+    """(owner, attribute, original, tripwire) for every forbidden function loaded here.
+
+    Only libraries already imported count: one the student's code has not
+    imported cannot be called by it (and importing PyTorch here would take
+    seconds). `namespace` (the checked function's globals, the notebook's)
+    gets its aliases too, e.g. ``cv = np.convolve``.
+    """
+    from autograder import tripwires
+
+    patterns = tuple(p for p in tripwires.DEFAULT_FORBIDDEN if p.split(".")[0] in sys.modules)
+    sites = [(owner, attr, inspect.getattr_static(owner, attr), wire)
+             for owner, attr, wire in _plan(patterns, len(sys.modules)).sites]
+    wire_of = {id(original): wire for _, _, original, wire in sites}
+    for attr, value in list(namespace.items()):
+        if id(value) in wire_of:
+            sites.append((namespace, attr, value, wire_of[id(value)]))
+    return sites
+
+
+@functools.lru_cache(maxsize=4)
+def _plan(patterns: tuple[str, ...], modules: int):
+    # `modules` is part of the key only: a newly imported library is planned again.
+    from autograder import tripwires
+
+    return tripwires.plan(patterns)
+
+
+@contextlib.contextmanager
+def _tripwires(namespace: dict):
+    """The forbidden functions replaced by tripwires while the body runs, then put back."""
+    sites = _forbidden_sites(namespace)
+    installed = []
+    try:
+        for owner, attr, original, wire in sites:
+            try:
+                if isinstance(owner, dict):
+                    owner[attr] = wire
+                else:
+                    setattr(owner, attr, wire)
+            except (AttributeError, TypeError):
+                continue  # a read-only alias; the canonical name is still covered
+            installed.append((owner, attr, original))
+        yield
+    finally:
+        for owner, attr, original in reversed(installed):
+            if isinstance(owner, dict):
+                owner[attr] = original
+            else:
+                setattr(owner, attr, original)
+
+
+def _digest(value) -> bytes | None:
+    """A fingerprint of an input's contents, to tell whether a call changed it."""
+    if isinstance(value, np.ndarray):
+        return hashlib.sha256(repr((value.shape, value.dtype.str)).encode()
+                              + np.ascontiguousarray(value).tobytes()).digest()
+    if isinstance(value, list):
+        return hashlib.sha256(repr(value).encode()).digest()
+    return None
+
+
+def _shares_memory(value, inputs) -> bool:
+    arrays = [a for a in inputs if isinstance(a, np.ndarray)]
+    values = value if isinstance(value, tuple) else (value,)
+    return any(isinstance(v, np.ndarray) and np.shares_memory(v, a)
+               for v in values for a in arrays)
+
+
+def guarded_call(case: Case, fn) -> CallOutcome:
+    """Call `fn` on the case as official grading does: tripwires, inputs watched.
+
+    The forbidden library functions are tripwires during the call (a trip
+    gives status "forbidden"); inputs the call changed are listed in
+    `CallOutcome.mutated`, and a returned array that shares memory with an
+    input sets `CallOutcome.returned_view`.
+    """
+    from autograder import tripwires
+    from autograder.cases._core import signature
+
+    args, kwargs = case.materialize()
+    names = signature(case.problem)[0]
+    named = {**dict(zip(names, args, strict=False)), **kwargs}
+    before = {name: _digest(v) for name, v in named.items()}
+    tripwires.TRIPPED.clear()
+    try:
+        with _tripwires(getattr(fn, "__globals__", {})):
+            outcome = _call_with(case, fn, args, kwargs)
+    except tripwires.ForbiddenCall:
+        outcome = CallOutcome(case.problem, case.name, "raised")
+    if tripwires.TRIPPED:
+        name = tripwires.TRIPPED[0]
+        tripwires.TRIPPED.clear()
+        return CallOutcome(case.problem, case.name, "forbidden", forbidden_call=name,
+                           message=f"called {name}, which graded code may not use")
+    if outcome.status == "ok":
+        outcome.mutated = [n for n, v in named.items()
+                           if before[n] is not None and _digest(v) != before[n]]
+        outcome.returned_view = _shares_memory(outcome.value, named.values())
+    return outcome
 
 
 # ----------------------------------------------------------------------------- rendering
@@ -108,6 +227,8 @@ def _failure_lines(result: CaseResult) -> list[str]:
     lines.append(f"Problem ({d.get('stage', result.status)}): {result.message}")
     if result.status == "raised" and d.get("exception", {}).get("traceback"):
         lines += ["Traceback (your code):", d["exception"]["traceback"]]
+    if result.status == "raised" and "expected" in d:
+        lines += ["Expected (these arguments are valid):", _values(d["expected"])]
     if d.get("stage") in ("type", "shape", "values") and "expected" in d:
         lines += ["Expected:", _values(d["expected"]), "Received:", _values(d.get("received"))]
     if result.diagnosis:
@@ -172,6 +293,30 @@ def _summary(name: str, results: list[CaseResult]) -> str:
     return text + (f" Likely mistake: {mistake.hint}" if mistake else "")
 
 
+def _results(name: str, fn, rules: bool = True) -> list[CaseResult]:
+    """The verdict on every public case; `rules` applies official grading's rules too.
+
+    The rules: forbidden calls (tripwires during each call, and the static
+    scan of `fn` and its helpers), loops an exercise forbids, inputs
+    modified, a view returned where a new array is asked for. Without them,
+    a function is judged on its values only (the course's own tests use that
+    to check `conv_ref` against the cases).
+    """
+    from autograder.judge import apply_violations, judge
+    from autograder.results import ProblemResult
+
+    cases = _public_cases(name)
+    if not rules:
+        return [judge(case, _call(case, fn), 1.0) for case in cases]
+    results = [judge(case, guarded_call(case, fn), 1.0) for case in cases]
+    from autograder.rules import violations_of_function
+
+    violations = violations_of_function(name, fn)
+    if violations:
+        results = apply_violations(ProblemResult(name, 0.0, 1.0, [], results), violations).cases
+    return results
+
+
 def check(name: str, fn) -> None:
     """Run the public cases of graded function `name` on `fn` and show the verdict.
 
@@ -195,10 +340,7 @@ def check(name: str, fn) -> None:
     if not callable(fn):
         raise TypeError(
             f"check: fn expects your function {name}, got {type(fn).__name__} {fn!r:.40}")
-    from autograder.judge import judge
-
-    cases = _public_cases(name)
-    results = [judge(case, _call(case, fn), 1.0) for case in cases]
+    results = _results(name, fn)
     _show(name, results)
     if not all(r.passed for r in results):
         raise AssertionError(_summary(name, results))

@@ -22,6 +22,11 @@ from autograder.compare import compare
 # reject it, which only means "not this mistake".
 _NOT_APPLICABLE = (ValueError, TypeError, IndexError)
 
+# A mistake -> the one named instead when both match: left-only padding that only drops
+# the last position gives what a strided output cut short gives, and the hint of
+# `missing_plus_one` names both causes.
+_AMBIGUOUS = {"padding_left_only": "missing_plus_one"}
+
 
 def _matches(case: Case, expected: Any, received: Any) -> bool:
     return compare(expected, received, kind=case.kind, atol=case.atol).passed
@@ -78,7 +83,11 @@ def diagnose(case: Case, received: Any) -> Mistake | None:
     """
     if case.kind not in ("allclose", "exact"):
         return None
-    for mistake in mistakes_for(case.problem):
+    known = mistakes_for(case.problem)
+    for mistake in known:
         if _value_matches(case, mistake, received) or _shape_matches(case, mistake, received):
+            other = next((m for m in known if m.id == _AMBIGUOUS.get(mistake.id)), None)
+            if other is not None and _value_matches(case, other, received):
+                return other
             return mistake
     return None

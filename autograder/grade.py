@@ -255,7 +255,7 @@ def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> 
     for name, problem_cases in cases.items():
         outcomes = [o for o in run.calls if o.problem == name]
         result.problems[name] = score_problem(catalog.problem(name), problem_cases, outcomes,
-                                              defined.get(name))
+                                              defined.get(name), cells=prepared.cells)
     for problem in result.problems.values():
         for flag in problem.flags:
             if flag not in result.flags:

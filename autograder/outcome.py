@@ -53,3 +53,5 @@ class CallOutcome:
     traceback: str = ""
     seconds: float = 0.0
     forbidden_call: str = ""  # e.g. "torch.nn.functional.conv1d", when status is "forbidden"
+    mutated: list[str] = field(default_factory=list)  # names of the inputs the call changed
+    returned_view: bool = False  # the returned array shares memory with an input

@@ -4,8 +4,10 @@ The scan reads the code with `ast` (it runs nothing) and resolves aliases
 (``import torch.nn.functional as F``, ``from numpy import convolve as cv``,
 ``G = F``, ``getattr(F, "conv2d")``) to dotted names, then matches them
 against the course's rules. A finding flags the submission for review with
-its cell and line; the sandbox independently trips on forbidden calls at run
-time, which is what costs points.
+its cell and line. A direct call of a forbidden function by name is a proof
+(`Finding.proof`) and costs the function that makes it its points
+(`autograder.rules`), like the sandbox's run-time trip; the other findings
+only look suspicious and flag the submission for a TA.
 """
 
 from __future__ import annotations
@@ -13,11 +15,14 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from autograder.extract import SourceCell
+if TYPE_CHECKING:  # extract imports nbgrader: too slow for check() in a notebook
+    from autograder.extract import SourceCell
 
 # (pattern on the resolved dotted name, reason). Patterns are anchored regexes.
 _LIBRARY_CONV = "a library convolution; write it with NumPy"
+_REFERENCE = "the course's reference solution"
 _RULES: tuple[tuple[str, str], ...] = (
     (r"torch\.nn\.functional\.(conv\w*|unfold|fold|\w*pool\w*)", _LIBRARY_CONV),
     (r"torch\.(conv\w*|convolution|\w*pool\w*)", _LIBRARY_CONV),
@@ -29,13 +34,15 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"numpy\.(_core|core)(\.\w+)*\.(convolve|correlate\w*)", _LIBRARY_CONV),
     (r"torch\.(_C|ops)(\.\w+)*", "the library's internals"),
     (r"scipy\.(signal|ndimage)(\.\w+)*", _LIBRARY_CONV),
-    (r"conv_ref(\.\w+)*", "the course's reference solution"),
+    (r"conv_ref(\.\w+)*", _REFERENCE),
     (r"autograder\.(?!check$)\w+(\.\w+)*", "the grader's internals"),
     (r"(ctypes|subprocess|importlib|socket|multiprocessing)(\.\w+)*", "not allowed here"),
     (r"os\.(system|popen|exec\w*|spawn\w*|fork\w*|posix_spawn\w*|kill\w*)", "runs a program"),
     (r"(__import__|builtins\.__import__|eval|exec|sys\.modules)", "dynamic code or imports"),
 )
-_STRIDE_TRICKS = (r"numpy\.lib\.stride_tricks(\.\w+)*", "allowed from 04_toeplitz on only")
+_STRIDE_TRICKS = (r"numpy\.lib\._?stride_tricks\w*(\.\w+)*", "allowed from 04_toeplitz on only")
+# Reasons of rules that name a forbidden function: a direct call of one by name is a proof.
+PROOF_REASONS = frozenset({_LIBRARY_CONV, _REFERENCE, _STRIDE_TRICKS[1]})
 # Module roots whose attributes a submission must not reassign (np.allclose = ...).
 _PATCHABLE_ROOTS = frozenset({"numpy", "torch", "scipy", "builtins", "math", "sys", "os"})
 
@@ -58,6 +65,13 @@ class Finding:
     kind : str
         ``"forbidden"`` for calls/imports, ``"patch"`` for reassigning a
         library attribute.
+    proof : bool
+        A direct call of a forbidden function by its (resolved) name, e.g.
+        ``np.convolve(x, h)``: proof that the code calls it, which costs the
+        function its points (`autograder.rules`). Other findings (imports,
+        ``getattr``, monkeypatching, ...) only look suspicious: a TA reviews them.
+    scope : str or None
+        The outermost enclosing ``def`` (the notebook-level function).
     """
 
     cell: int
@@ -66,6 +80,8 @@ class Finding:
     reason: str
     function: str | None = None
     kind: str = "forbidden"
+    proof: bool = False
+    scope: str | None = None
 
     def describe(self) -> str:
         where = f"cell {self.cell + 1}, line {self.line}"
@@ -177,6 +193,11 @@ class _Visitor(ast.NodeVisitor):
         self._check(self.aliases.get(node.id, node.id), node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        name = self._resolve(node.func)
+        if name is not None and self._check(name, node.func, proof=True):
+            for child in (*node.args, *node.keywords):
+                self.visit(child)
+            return
         # getattr(F, "conv2d") is F.conv2d spelled differently.
         if (
             isinstance(node.func, ast.Name)
@@ -206,11 +227,15 @@ class _Visitor(ast.NodeVisitor):
             return None if base is None else f"{base}.{node.attr}"
         return None
 
-    def _check(self, name: str, node: ast.AST) -> bool:
+    def _check(self, name: str, node: ast.AST, proof: bool = False) -> bool:
+        """Record a finding if `name` is forbidden; with `proof`, only for a forbidden function."""
         for pattern, reason in self.rules:
             if pattern.match(name):
+                if proof and reason not in PROOF_REASONS:
+                    return False
                 self.findings.append(
-                    Finding(self.cell, node.lineno, name, reason, self._function())
+                    Finding(self.cell, node.lineno, name, reason, self._function(), proof=proof,
+                            scope=self.functions[0] if self.functions else None)
                 )
                 return True
         return False
@@ -220,7 +245,8 @@ class _Visitor(ast.NodeVisitor):
         if name is not None and name.split(".")[0] in _PATCHABLE_ROOTS:
             self.findings.append(
                 Finding(self.cell, target.lineno, name, "replaces a library function",
-                        self._function(), kind="patch")
+                        self._function(), kind="patch",
+                        scope=self.functions[0] if self.functions else None)
             )
 
     def _function(self) -> str | None:

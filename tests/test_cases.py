@@ -82,7 +82,7 @@ def test_counts_and_public_flags(name):
     assert public and all(c.public for c in public)
     assert len({c.name for c in official}) == len(official)
     if name != "train_digits":
-        assert 8 <= len(official) <= 25, len(official)
+        assert 8 <= len(official) <= 28, len(official)  # small enough to grade a class fast
         assert len(public) < len(official)
         assert any(not c.public for c in official)
     # the worked examples are graded too

@@ -69,8 +69,10 @@ def test_unrelated_wrong_answers_have_no_diagnosis():
 
 
 @pytest.mark.parametrize("name", ["conv1d_single", "conv1d"])
-def test_padding_on_one_side_is_named_even_when_the_output_is_only_one_short(name):
-    """Left-only padding with p <= stride loses the last position: the padding is the cause."""
+def test_padding_on_one_side_that_is_only_one_short_names_both_causes(name):
+    """Left-only padding with p <= stride loses the last position, exactly as a strided output
+    cut as ``full[:len//s*s:s]`` does: the diagnosis names the missing position and both causes,
+    never "all the padding on the left" to a student who padded both sides."""
     named = 0
     for case in generate_cases(name, SEED, public=False):
         padding = case.kwargs.get("padding", 0)
@@ -80,7 +82,9 @@ def test_padding_on_one_side_is_named_even_when_the_output_is_only_one_short(nam
         left_only = np.pad(x, [(0, 0)] * (x.ndim - 1) + [(padding, 0)])
         wrong = getattr(conv_ref, name)(left_only, *case.args[1:], **{**case.kwargs, "padding": 0})
         if wrong.shape[-1] == np.asarray(case.expected).shape[-1] - 1:
-            assert diagnose(case, wrong).id == "padding_left_only", case.name
+            mistake = diagnose(case, wrong)
+            assert mistake.id == "missing_plus_one", case.name
+            assert "BOTH sides" in mistake.hint and "full[::s]" in mistake.hint
             named += 1
     assert named >= 1
 
@@ -125,3 +129,98 @@ def test_the_weight_layout_is_in_the_hint():
              for name in ("conv1d", "conv2d")}
     assert "`(C_out, C_in, K)`" in hints["conv1d"]
     assert "`(C_out, C_in, kH, kW)`" in hints["conv2d"]
+
+
+# ------------------------------------------------------- diagnoses that point the right way
+
+
+def _first_failure(problem, fn):
+    from autograder.check import guarded_call
+    from autograder.judge import judge
+
+    for case in generate_cases(problem, PUBLIC_SEED, public=True):
+        result = judge(case, guarded_call(case, fn), 1.0)
+        if not result.passed:
+            return result
+    raise AssertionError(f"{problem}: every public case passed")
+
+
+def test_a_strided_output_cut_short_is_not_told_about_one_sided_padding():
+    from tests.agreement_variants import conv1d_single_truncated_stride
+
+    r = _first_failure("conv1d_single", conv1d_single_truncated_stride)
+    assert r.diagnosis == "missing_plus_one" and "full[::s]" in r.hint
+    assert "all the padding on the left" not in r.hint
+
+
+def test_eigenvalues_in_eigvals_order_are_named_and_not_told_to_pad():
+    from tests.agreement_variants import circulant_eigenvalues_eigvals
+
+    r = _first_failure("circulant_eigenvalues", circulant_eigenvalues_eigvals)
+    assert r.diagnosis == "eigenvalues_unordered"
+    assert "pad" not in r.message
+
+
+def test_a_filter_matrix_of_the_padded_width_is_told_axis_1_is_n():
+    from tests.agreement_variants import filter_matrix_padded_width
+
+    r = _first_failure("filter_matrix", filter_matrix_padded_width)
+    assert r.diagnosis == "padded_width"
+    assert "axis 1 is `n`: one column per entry of the unpadded input" in r.message
+    assert "output-size formula" not in r.message
+
+
+def test_dx_with_a_rotated_kernel_is_told_it_rotated():
+    case = next(c for c in generate_cases("conv2d_backward", PUBLIC_SEED, public=True)
+                if np.asarray(c.args[2]).shape[-2:] != (1, 1) and c.name.startswith("batch"))
+    w = np.asarray(case.args[2])
+    rotated = conv_ref.conv2d_backward(*case.args[:2], w[..., ::-1, ::-1], **case.kwargs)[0]
+    mistake = diagnose(case, (rotated, *case.expected[1:]))
+    assert mistake.id == "dx_kernel_rotated" and "rotated by 180 degrees" in mistake.title
+
+
+def test_zero_insertion_without_the_flip_is_told_to_flip():
+    from tests.agreement_variants import conv_transpose1d_zero_insertion_unflipped
+
+    r = _first_failure("conv_transpose1d", conv_transpose1d_zero_insertion_unflipped)
+    assert r.diagnosis == "flipped_kernel"
+    assert "must use the kernel flipped" in r.hint and "does not flip" not in r.hint
+
+
+def test_a_transposed_weight_read_as_c_out_c_in_gets_the_layout():
+    def conv_transpose1d(x, weight, stride=1, padding=0):
+        x = np.asarray(x, dtype=float)
+        K, L = weight.shape[-1], x.shape[-1]
+        full = np.zeros((*x.shape[:-2], weight.shape[0], (L - 1) * stride + K))
+        for i in range(L):  # weight read as (C_out, C_in, K)
+            full[..., i * stride:i * stride + K] += np.einsum("...i,oik->...ok", x[..., i], weight)
+        return full[..., padding:full.shape[-1] - padding]
+
+    from autograder.check import guarded_call
+    from autograder.judge import judge
+
+    results = [judge(c, guarded_call(c, conv_transpose1d), 1.0)
+               for c in generate_cases("conv_transpose1d", PUBLIC_SEED, public=True)]
+    hints = [r.hint for r in results if r.diagnosis == "weight_axes_swapped"]
+    raised = [r.message for r in results if r.status == "raised"]
+    assert hints and "`(C_in, C_out, ...)`" in hints[0]
+    assert raised and all("transposed-convolution weights are `(C_in, C_out, ...)`" in m
+                          for m in raised)
+
+
+def test_a_numeric_gradient_that_moves_x_is_told_so():
+    from tests.agreement_variants import numeric_gradient_in_place
+
+    r = _first_failure("numeric_gradient", numeric_gradient_in_place)
+    assert r.message.startswith("`numeric_gradient` modified its input `x`")
+    assert "first differing entry" not in r.message
+
+
+def test_corr2d_is_not_given_the_padded_strided_size_formula():
+    def corr2d(X, K):
+        h, w = X.shape[0] - K.shape[0], X.shape[1] - K.shape[1] + 1  # one row short
+        return np.array([[np.sum(X[i:i + K.shape[0], j:j + K.shape[1]] * K) for j in range(w)]
+                         for i in range(h)])
+
+    r = _first_failure("corr2d", corr2d)
+    assert "`(H - kH + 1, W - kW + 1)`" in r.message and "2*p" not in r.message

@@ -154,3 +154,62 @@ def test_score_problem_splits_points_and_flags(conv1d_cases):
     assert partial.cases[2].details["cell"] == 14
     assert partial.cases[-1].status == "crashed"
     assert [c.name for c in partial.cases] == [c.name for c in conv1d_cases]
+
+
+# ------------------------------------------------------------------- rules beyond the value
+
+
+def _case(problem, index=0):
+    return generate_cases(problem, PUBLIC_SEED, public=True)[index]
+
+
+def test_a_call_that_modified_its_input_fails_whatever_it_returned():
+    case = _case("shift")
+    result = judge(case, outcome(case, "ok", value=case.expected, mutated=["x"]), 1.0)
+    assert not result.passed and result.score == 0
+    assert result.message.startswith("`shift` modified its input `x`: the caller's arrays")
+    assert result.details["stage"] == "rule"
+
+
+def test_a_view_fails_only_where_the_exercise_asks_for_a_new_array():
+    case = _case("data_matrix")
+    view = judge(case, outcome(case, "ok", value=case.expected, returned_view=True), 1.0)
+    assert not view.passed and "returned a view of its input" in view.message
+    other = _case("corr1d")
+    assert judge(other, outcome(other, "ok", value=other.expected, returned_view=True),
+                 1.0).passed
+
+
+def test_a_tripped_call_names_the_function_and_what_to_write_instead():
+    case = _case("corr2d")
+    result = judge(case, outcome(case, "forbidden",
+                                 forbidden_call="scipy.signal.correlate2d"), 1.0)
+    assert result.message == ("`corr2d` calls `scipy.signal.correlate2d`, which is not allowed "
+                              "in graded code: write the sum over kernel taps with NumPy "
+                              "indexing or slicing.")
+
+
+def test_a_raise_on_valid_arguments_shows_the_expected_value():
+    case = next(c for c in generate_cases("conv_output_length", PUBLIC_SEED, public=True)
+                if c.kwargs.get("padding"))
+    result = judge(case, outcome(case, "raised", exc_type="ValueError", message="no padding"),
+                   1.0)
+    assert f"These arguments are valid: the expected answer is {case.expected}." in result.message
+    assert result.details["expected"]["values"] == case.expected
+
+
+def test_scan_proofs_in_the_notebook_score_the_function_zero_with_the_line():
+    from autograder.extract import SourceCell
+
+    cases = generate_cases("corr1d", PUBLIC_SEED, public=True)
+    right = [outcome(c, "ok", value=c.expected) for c in cases]
+    cells = [SourceCell(0, "import numpy as np"),
+             SourceCell(2, "def corr1d(x, h):\n    return np.correlate(x, h, 'valid')")]
+    result = score_problem(problem("corr1d"), cases, right, cells=cells)
+    assert result.score == 0 and result.flags == ["forbidden_call"]
+    assert {c.status for c in result.cases} == {"forbidden"}
+    assert "`corr1d` calls `numpy.correlate` (cell 3, line 2)" in result.cases[0].message
+    clean = [SourceCell(0, "import numpy as np"),
+             SourceCell(2, "def corr1d(x, h):\n    return x[:len(x) - len(h) + 1] * 0")]
+    assert score_problem(problem("corr1d"), cases, right, cells=clean).score == problem(
+        "corr1d").points

@@ -97,3 +97,39 @@ def test_assignment_number_needs_a_number():
     assert assignment_number("04_toeplitz") == 4
     with pytest.raises(ValueError, match=r"assignment_number: assignment 'toeplitz' does not"):
         assignment_number("toeplitz")
+
+
+def test_a_direct_call_by_name_is_a_proof_and_the_rest_are_suspicions():
+    found = scan_cells([SourceCell(0, (
+        "import numpy as np\nimport scipy.signal\nimport torch.nn.functional as F\n"
+        "from numpy import convolve as cv\nimport conv_ref\n"
+        "def corr1d(x, h):\n"
+        "    def inner(v):\n"
+        "        return cv(v, h)\n"                                  # line 8: proof, via alias
+        "    a = np.convolve(x, h)\n"                                # 9: proof
+        "    b = scipy.signal.correlate2d(x, h)\n"                   # 10: proof
+        "    c = F.conv1d(x, h)\n"                                   # 11: proof
+        "    d = conv_ref.corr1d(x, h)\n"                            # 12: proof
+        "    e = getattr(np, 'con' + 'volve')\n"                     # 13: not even found
+        "    f = getattr(F, 'conv2d')\n"                             # 14: suspicion
+        "    g = __import__('scipy')\n"                              # 15: suspicion
+        "    np.allclose = lambda *a: True\n"                        # 16: suspicion (patch)
+        "    k = np.correlate\n"                                     # 17: a reference, no call
+        "    return inner(x)\n"))], "01_conv1d")
+    proofs = {(f.line, f.name, f.scope) for f in found if f.proof}
+    assert proofs == {(8, "numpy.convolve", "corr1d"), (9, "numpy.convolve", "corr1d"),
+                      (10, "scipy.signal.correlate2d", "corr1d"),
+                      (11, "torch.nn.functional.conv1d", "corr1d"),
+                      (12, "conv_ref.corr1d", "corr1d")}
+    suspicions = {(f.line, f.name) for f in found if not f.proof}
+    assert {(14, "torch.nn.functional.conv2d"), (15, "__import__"), (16, "numpy.allclose"),
+            (17, "numpy.correlate")} <= suspicions
+    assert not any(f.line == 13 for f in found)
+
+
+def test_sliding_window_view_is_a_proof_before_04_only():
+    source = ("from numpy.lib.stride_tricks import sliding_window_view as swv\n"
+              "def corr1d(x, h):\n    return swv(x, len(h)) @ h\n")
+    early = [f for f in scan_cells([SourceCell(0, source)], "01_conv1d") if f.proof]
+    assert [(f.line, f.scope) for f in early] == [(3, "corr1d")]
+    assert not scan_cells([SourceCell(0, source)], "04_toeplitz")

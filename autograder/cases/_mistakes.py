@@ -17,12 +17,21 @@ FLIP_HINT = ("Deep-learning convolution is cross-correlation and does not flip t
              "`y[i] = sum_j h[j] * x[i*stride + j]`.")
 
 
-def flipped_kernel(arg: str, axes: tuple[int, ...]) -> Mistake:
+TRANSPOSED_FLIP_TITLE = ("Your output equals the transposed convolution with the kernel "
+                         "reversed.")
+TRANSPOSED_FLIP_HINT = ("A transposed convolution scatters `x[i] * w` onto "
+                        "`out[i*stride : i*stride + K]` with the kernel as it is. If you insert "
+                        "zeros between the inputs and slide a window instead, that window must "
+                        "use the kernel flipped (`w[..., ::-1]`, one flip per spatial axis).")
+
+
+def flipped_kernel(arg: str, axes: tuple[int, ...], title: str = FLIP_TITLE,
+                   hint: str = FLIP_HINT) -> Mistake:
     """The kernel argument `arg` reversed along `axes`."""
     def fn(case: Case):
         return rerun(case, **{arg: np.flip(np.asarray(bound(case)[arg]), axis=axes)})
 
-    return Mistake("flipped_kernel", FLIP_TITLE, FLIP_HINT, fn)
+    return Mistake("flipped_kernel", title, hint, fn)
 
 
 def bias_ignored(arg: str = "bias") -> Mistake:
@@ -114,8 +123,9 @@ def missing_plus_one(spatial: int) -> Mistake:
     """The last output position of each of the `spatial` trailing axes dropped.
 
     Padding on one side only also drops the last positions, when the padding is
-    smaller than the stride plus one: a list names that mistake before this one,
-    so that the diagnosis points at the padding.
+    smaller than the stride plus one; so does a strided output cut as
+    ``full[:len(full)//s*s:s]``. The answers are the same, so `autograder.diagnose`
+    names this mistake, whose hint names both causes, when both match.
     """
     def fn(case: Case):
         e = np.asarray(case.expected)
@@ -126,7 +136,9 @@ def missing_plus_one(spatial: int) -> Mistake:
     return Mistake("missing_plus_one", "Your output is one position short: it equals the right "
                    "answer without its last position.",
                    "The output length is `floor((n + 2*p - k) / s) + 1`: count the first window "
-                   "too (`range(L_out)`, not `range(L_out - 1)`).", fn)
+                   "too (`range(L_out)`, not `range(L_out - 1)`). With a stride, `full[::s]` "
+                   "keeps the last window; `full[:len(full)//s*s:s]` drops it. Padding on the "
+                   "left only also loses it: padding=p puts p zeros on BOTH sides.", fn)
 
 
 def padding_one_side(x: str, spatial: int, side: str) -> Mistake:

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 
 import conv_ref
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn, rerun
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 from autograder.functions import build_function
 from autograder.outcome import FunctionSpec
 
@@ -33,6 +33,10 @@ def conv2d_backward(cs: CaseSet, rng) -> None:
     cs.example("ones 2x2 gradient on arange(9) with a ones kernel",
                (np.ones((1, 2, 2)), np.arange(9.0).reshape(1, 3, 3), np.ones((1, 1, 2, 2))),
                output_names=GRAD_NAMES)
+    x, w = fixed(91, 2, 2, 5, 6), fixed(92, 3, 2, 3, 2)  # a non-symmetric 3x2 kernel
+    dout = fixed(93, *conv_ref.conv2d(x, w, stride=2, padding=1).shape)
+    cs.example("batch of 2, 3x2 kernels, stride 2, padding 1", (dout, x, w),
+               {"stride": 2, "padding": 1}, output_names=GRAD_NAMES)
     for i in range(cs.n(2, 6)):
         batch = (int(rng.integers(1, 4)),) if rng.random() < 0.7 else ()
         dims = (int(rng.integers(1, 4)), int(rng.integers(1, 4)), int(rng.integers(3, 7)),
@@ -74,7 +78,7 @@ def _first_sample(case: Case):
     return _replace(case, 1, rerun(case, x=x[:1], dout=dout[:1])[1])
 
 
-def _dx_unflipped(case: Case):
+def _dx_rotated(case: Case):
     w = np.asarray(bound(case)["weight"])
     return _replace(case, 0, rerun(case, weight=w[..., ::-1, ::-1])[0])
 
@@ -90,9 +94,11 @@ BACKWARD_MISTAKES = [
             "dweight SUMS the contributions of every sample (the loss is a sum).", _batch_mean),
     Mistake("dweight_first_sample", "Your dweight uses only the first sample.",
             "Sum dweight over every sample of the batch.", _first_sample),
-    Mistake("dx_kernel_not_flipped", "Your dx uses the kernel without rotating it by 180 degrees.",
-            "dx is a transposed convolution: a full correlation with the kernel flipped in both "
-            "axes (or scatter `dout[p, q] * weight` into the window it came from).", _dx_unflipped),
+    Mistake("dx_kernel_rotated", "Your dx equals the right one for the kernel rotated by 180 "
+            "degrees.", "Scatter `dout[p, q] * weight` into the window it came from with the "
+            "kernel as it is; only the full-correlation form of dx uses the rotated kernel "
+            "(`weight[..., ::-1, ::-1]`). Rotating in the scatter form, or rotating twice, gives "
+            "this answer.", _dx_rotated),
     Mistake("dbias_not_summed_over_positions", "Your dbias keeps one value per output position.",
             "`dbias[o] = dout[:, o].sum()`: over the batch AND every position.", _dbias_positions),
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.cases import _mistakes as m
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn
 
 X_SLIDES, H_SLIDES = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 0.0, -1.0])
 X_BLOG = np.array([2.0, 3.0, 4.0])
@@ -110,6 +110,8 @@ def conv1d_single(cs: CaseSet, rng) -> None:
     cs.example("blog: kernel size 2, stride 2", (X_BLOG, W_BLOG, B_BLOG), {"stride": 2})
     cs.example("blog: kernel size 2, stride 2, padding 1", (X_BLOG, W_BLOG, B_BLOG),
                {"stride": 2, "padding": 1})
+    cs.example("padding 2, stride 3 on 8 values", (fixed(11, 8), fixed(12, 3), -0.5),
+               {"stride": 3, "padding": 2})
     for i in range(cs.n(2, 6)):
         L, K, s, p = _draw_1d(rng)
         cs.random(f"random {i + 1}: L={L}, K={K}, stride={s}, padding={p}",

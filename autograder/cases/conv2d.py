@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.cases import _mistakes as m
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn, rerun
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 
 # The blog's input: channel A counts down the columns, channel B is the row number.
 A_BLOG = np.arange(1.0, 17.0).reshape(4, 4).T
@@ -31,6 +31,8 @@ _NUMPY_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
 def corr2d(cs: CaseSet, rng) -> None:
     cs.example("blog: channel A with [[1,0],[0,1]]", (A_BLOG, W_BLOG[0, 0]))
     cs.example("blog: channel B with [[1,1],[1,1]]", (B_BLOG, W_BLOG[0, 1]))
+    cs.example("non-symmetric 2x2 kernel [[1,2],[3,4]] on channel A",
+               (A_BLOG, np.array([[1.0, 2.0], [3.0, 4.0]])))
     for i in range(cs.n(2, 5)):
         H, W = int(rng.integers(3, 9)), int(rng.integers(3, 9))
         kh, kw = int(rng.integers(1, min(H, 4) + 1)), int(rng.integers(1, min(W, 4) + 1))
@@ -162,6 +164,15 @@ def conv2d(cs: CaseSet, rng) -> None:
     cs.example("blog: 4x4x2 input, three 2x2 kernels", (X_BLOG, W_BLOG))
     cs.example("blog example as a batch of 1, with bias", (X_BLOG[None], W_BLOG,
                                                            np.array([1.0, 0.0, -1.0])))
+    x, w = fixed(21, 2, 2, 5, 6), fixed(22, 2, 2, 2, 3)
+    cs.example("stride (1, 2), padding (0, 1)", (x, w, np.array([0.5, -1.0])),
+               {"stride": (1, 2), "padding": (0, 1)})
+    cs.example("stride 2, padding (2, 1)", (x, w, None), {"stride": 2, "padding": (2, 1)})
+    cs.example("'same' with an even 2x2 kernel", (x, fixed(23, 2, 2, 2, 2), None),
+               {"padding": "same"})
+    for mode in PAD_MODES[1:]:
+        cs.example(f"padding 1, padding_mode={mode!r}", (x[0], w, None),
+                   {"padding": 1, "padding_mode": mode})
     for i in range(cs.n(3, 8)):
         args, kwargs, text = _draw_conv2d(rng)
         cs.random(f"random {i + 1}: {text}", args, kwargs)
@@ -176,9 +187,9 @@ def conv2d(cs: CaseSet, rng) -> None:
     cs.edge("large padding", (randn(rng, 1, 2, 2), randn(rng, 1, 1, 2, 2), None), {"padding": 3})
     cs.edge("as many input as output channels", (randn(rng, 3, 4, 4), randn(rng, 3, 3, 2, 2),
                                                  randn(rng, 3)), {"padding": 1})
-    for mode in PAD_MODES[1:]:
-        cs.edge(f"padding_mode={mode!r}", (randn(rng, 2, 4, 5), randn(rng, 1, 2, 3, 3), None),
-                {"padding": (1, 2), "padding_mode": mode})
+    cs.edge("padding (1, 2), padding_mode='reflect'", (randn(rng, 2, 4, 5),
+                                                       randn(rng, 1, 2, 3, 3), None),
+            {"padding": (1, 2), "padding_mode": "reflect"})
     cs.error("channel mismatch: x has 3 channels, weight expects 2",
              (randn(rng, 3, 5, 5), randn(rng, 2, 2, 3, 3)), public=True)
     cs.error("kernel larger than the padded input", (randn(rng, 1, 3, 3), randn(rng, 1, 1, 4, 4)))

@@ -11,7 +11,7 @@ import numpy as np
 
 import conv_ref
 from autograder.cases import _mistakes as m
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn, rerun
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 from autograder.functions import build_function
 from autograder.outcome import FunctionSpec
 
@@ -29,6 +29,9 @@ def shift(cs: CaseSet, rng) -> None:
     cs.example("x=[1,2,3,4], k=1", (X4, 1))
     cs.example("x=[1,2,3,4], k=1, zeros enter", (X4, 1), {"circular": False})
     cs.example("x=[1,2,3,4], k=-1", (X4, -1))
+    cs.example("x=[1,2,3,4], k=-1, zeros enter", (X4, -1), {"circular": False})
+    cs.example("2 signals of 5, k=2", (fixed(51, 2, 5), 2))
+    cs.example("2 signals of 5, k=-2, zeros enter", (fixed(52, 2, 5), -2), {"circular": False})
     for i in range(cs.n(2, 6)):
         lead = (int(rng.integers(1, 4)),) if rng.random() < 0.4 else ()
         n = int(rng.integers(3, 9))
@@ -88,6 +91,8 @@ SHIFT_MATRIX_MISTAKES = [
 
 def circular_conv1d(cs: CaseSet, rng) -> None:
     cs.example("slides' kernel h=[1,0,-1] on x=[1,2,3,4]", (X4, H3))
+    cs.example("even kernel of 4 taps, n=6", (fixed(53, 6), fixed(54, 4)))
+    cs.example("kernel of 5 taps longer than the signal, n=3", (fixed(55, 3), fixed(56, 5)))
     for i in range(cs.n(2, 6)):
         n = int(rng.integers(3, 10))
         cs.random(f"random {i + 1}: n={n}", (randn(rng, n), _odd_kernel(rng)))
@@ -122,6 +127,9 @@ CIRCULAR_MISTAKES = [
 
 def circulant(cs: CaseSet, rng) -> None:
     cs.example("slides' kernel h=[1,0,-1], n=4", (H3, 4))
+    cs.example("kernel of 5 taps, n=3: taps that land on the same column add up",
+               (fixed(57, 5), 3))
+    cs.example("even kernel of 2 taps, n=5", (fixed(58, 2), 5))
     for i in range(cs.n(2, 5)):
         cs.random(f"random {i + 1}", (_odd_kernel(rng), int(rng.integers(3, 8))))
     cs.edge("kernel of size 1", (randn(rng, 1), 4))
@@ -158,6 +166,8 @@ def equivariance_gap(cs: CaseSet, rng) -> None:
                (FunctionSpec("circular_conv", {"w": H3}), X4))
     cs.example("zero-padded convolution with [1,0,-1]: gap > 0",
                (FunctionSpec("zero_pad_conv", {"w": H3}), X4))
+    cs.example("decreasing signal [4,3,2,1] with zero-padded [1,0,-1]",
+               (FunctionSpec("zero_pad_conv", {"w": H3}), X4[::-1].copy()))
     kinds = ("circular_conv", "zero_pad_conv", "relu")
     for i in range(cs.n(2, 6)):
         kind, n = kinds[i % 3], int(rng.integers(4, 10))
@@ -165,8 +175,6 @@ def equivariance_gap(cs: CaseSet, rng) -> None:
         cs.random(f"random {i + 1}: f={kind}, n={n}, k={k}", (_spec(rng, kind), randn(rng, n), k))
     cs.edge("k=0", (_spec(rng, "zero_pad_conv"), randn(rng, 5), 0))
     cs.edge("k=n", (_spec(rng, "zero_pad_conv"), randn(rng, 5), 5))
-    cs.edge("decreasing signal [4,3,2,1] with zero-padded [1,0,-1]",
-            (FunctionSpec("zero_pad_conv", {"w": H3}), X4[::-1].copy()))
 
 
 def _gap(case: Case, zeros=False, back=1, reduce=np.max, absolute=True):
@@ -197,6 +205,8 @@ GAP_MISTAKES = [
 
 def circulant_eigenvalues(cs: CaseSet, rng) -> None:
     cs.example("slides' kernel h=[1,0,-1], n=4", (H3, 4))
+    cs.example("non-symmetric kernel of 3 taps, n=5", (fixed(59, 3), 5))
+    cs.example("even kernel of 4 taps, n=6", (fixed(60, 4), 6))
     for i in range(cs.n(2, 5)):
         cs.random(f"random {i + 1}", (_odd_kernel(rng), int(rng.integers(3, 9))))
     cs.edge("kernel of size 1", (randn(rng, 1), 4))
@@ -211,7 +221,16 @@ def _uncentred_eigenvalues(case: Case):
     return n * np.fft.ifft(np.bincount(np.arange(len(w)) % n, weights=w, minlength=n))
 
 
+def _eigvals_order(case: Case):
+    args = bound(case)
+    return np.linalg.eigvals(conv_ref.circulant(np.asarray(args["w"], dtype=float), args["n"]))
+
+
 EIGEN_MISTAKES = [
+    Mistake("eigenvalues_unordered", "Your eigenvalues are those of `np.linalg.eigvals`: the "
+            "right values in no particular order.", "`lam[m]` must belong to the Fourier mode "
+            "`m` (column m of F): compute `lam = n * np.fft.ifft(c)` from C's first row `c`, "
+            "or the sum `lam[m] = sum_t c[t] * exp(2j*pi*m*t/n)`.", _eigvals_order),
     Mistake("eigenvalues_conjugated", "Your eigenvalues are the complex conjugates of the right "
             "ones (`np.fft.fft` where `n * np.fft.ifft` is needed, or the other sign convention).",
             "With `F[t, m] = exp(+2j*pi*m*t/n)`, "

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.cases import _mistakes as m
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn
 
 X_BLOG = np.array([[[1.0, 2.0], [3.0, 4.0]], [[10.0, 20.0], [30.0, 40.0]]])  # (2, 2, 2)
 W_BLOG = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])  # (C_out=3, C_in=2)
@@ -21,6 +21,11 @@ W_BLOG = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])  # (C_out=3, C_in=2)
 def conv1x1(cs: CaseSet, rng) -> None:
     cs.example("blog: weight of shape (3, 2, 1, 1)", (X_BLOG, W_BLOG[:, :, None, None]))
     cs.example("blog: weight of shape (3, 2)", (X_BLOG, W_BLOG))
+    cs.example("blog with bias [1, -1, 0.5], as a batch of 2",
+               (np.stack([X_BLOG, -X_BLOG]), W_BLOG, np.array([1.0, -1.0, 0.5])))
+    cs.example("3 input channels, 3x2 image, 4 output channels", (fixed(31, 3, 3, 2),
+                                                                  fixed(32, 4, 3, 1, 1),
+                                                                  fixed(33, 4)))
     for i in range(cs.n(2, 6)):
         batch = (int(rng.integers(1, 3)),) if rng.random() < 0.5 else ()
         c_in, c_out = int(rng.integers(1, 5)), int(rng.integers(1, 5))
@@ -48,6 +53,8 @@ def conv2d_param_count(cs: CaseSet, rng) -> None:
     cs.example("blog: Conv2d(2, 3, kernel_size=2, bias=False)", (2, 3, 2), {"bias": False},
                kind="exact")
     cs.example("blog: Conv2d(2, 3, kernel_size=1)", (2, 3, 1), kind="exact")
+    cs.example("Conv2d(4, 6, kernel_size=(3, 2), groups=2)", (4, 6, (3, 2)), {"groups": 2},
+               kind="exact")
     for i in range(cs.n(2, 5)):
         groups = int(rng.choice([1, 1, 2, 4]))
         c_in, c_out = groups * int(rng.integers(1, 9)), groups * int(rng.integers(1, 9))

@@ -9,13 +9,17 @@ from __future__ import annotations
 import numpy as np
 
 import conv_ref
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn, rerun
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 
 ARANGE_4x4 = np.arange(16.0).reshape(1, 4, 4)
 
 
 def _pool_cases(cs: CaseSet, rng) -> None:
     cs.example("arange(16) as 1x4x4, 2x2 windows", (ARANGE_4x4, 2))
+    cs.example("3x3 windows, stride 2, padding 1, negative values",
+               (-np.abs(fixed(81, 2, 2, 5, 5)) - 0.5, 3), {"stride": 2, "padding": 1})
+    cs.example("2x3 windows, stride 1, padding (1, 1)", (fixed(82, 2, 4, 6) - 1.0, (2, 3)),
+               {"stride": 1, "padding": (1, 1)})
     for i in range(cs.n(2, 6)):
         batch = (int(rng.integers(1, 3)),) if rng.random() < 0.5 else ()
         C, H, W = int(rng.integers(1, 4)), int(rng.integers(3, 8)), int(rng.integers(3, 8))

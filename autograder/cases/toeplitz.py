@@ -11,7 +11,7 @@ import numpy as np
 
 import conv_ref
 from autograder.cases import _mistakes as m
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn, rerun
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 from autograder.cases.conv2d import W_BLOG, X_BLOG
 
 X_SLIDES, H_SLIDES = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 0.0, -1.0])
@@ -35,6 +35,10 @@ def _transposed(case: Case):
 def filter_matrix(cs: CaseSet, rng) -> None:
     cs.example("slides: h=[1,0,-1], n=4", (H_SLIDES, 4))
     cs.example("centred 'same' matrix: h=[1,2,3], n=4", (np.array([1.0, 2.0, 3.0]), 4),
+               {"padding": "same"})
+    cs.example("h of 3 taps, n=7, stride 2, padding 1", (fixed(41, 3), 7),
+               {"stride": 2, "padding": 1})
+    cs.example("'same' with an even kernel: h of 4 taps, n=6", (fixed(42, 4), 6),
                {"padding": "same"})
     for i in range(cs.n(2, 6)):
         n, K, s, p = _draw_1d(rng)
@@ -62,7 +66,21 @@ def _shift_columns(direction: int):
     return fn
 
 
+def _padded_width(case: Case):
+    """The matrix for the padded input: a column for every padded zero too."""
+    args = bound(case)
+    h, n, p = np.asarray(args["h"]), args["n"], args["padding"]
+    total = len(h) - 1 if p == "same" else 0 if p == "valid" else 2 * p
+    if total == 0:
+        return None
+    return conv_ref.filter_matrix(h, n + total, stride=args["stride"])
+
+
 FILTER_MISTAKES = [
+    Mistake("padded_width", "Your matrix has a column for every entry of the PADDED input "
+            "(`n + 2*p` columns).", "T multiplies the unpadded `x`: shape `(L_out, n)`. The "
+            "padded zeros multiply nothing, so drop their columns (`T[:, p:p + n]`).",
+            _padded_width),
     Mistake("toeplitz_transposed", "Your matrix is the transpose of the right one.",
             "T has one ROW per output position: shape `(L_out, n)`, with `T @ x` the output.",
             _transposed),
@@ -109,6 +127,9 @@ DATA_MISTAKES = [
 def im2col(cs: CaseSet, rng) -> None:
     cs.example("blog: 4x4x2 input, 2x2 windows", (X_BLOG, 2))
     cs.example("1x1 windows of a 2x2x2 input", (np.arange(8.0).reshape(2, 2, 2), 1))
+    cs.example("batch of 2, kernel (2, 3), stride (2, 1), padding (1, 0), dilation 2",
+               (fixed(43, 2, 2, 6, 7), (2, 3)), {"stride": (2, 1), "padding": (1, 0),
+                                                 "dilation": 2})
     for i in range(cs.n(2, 6)):
         batch = (int(rng.integers(1, 3)),) if rng.random() < 0.5 else ()
         C, H, W = int(rng.integers(1, 4)), int(rng.integers(3, 7)), int(rng.integers(3, 7))
@@ -169,6 +190,10 @@ IM2COL_MISTAKES = [
 
 def conv2d_im2col(cs: CaseSet, rng) -> None:
     cs.example("blog: 4x4x2 input, three 2x2 kernels", (X_BLOG, W_BLOG))
+    cs.example("blog with bias [1, 0, -1], stride 2, padding 1",
+               (X_BLOG[None], W_BLOG, np.array([1.0, 0.0, -1.0])), {"stride": 2, "padding": 1})
+    cs.example("batch of 2, two 3x2 kernels, bias", (fixed(44, 2, 2, 5, 4), fixed(45, 2, 2, 3, 2),
+                                                     fixed(46, 2)))
     for i in range(cs.n(2, 6)):
         batch = (int(rng.integers(1, 3)),) if rng.random() < 0.5 else ()
         c_in, c_out = int(rng.integers(1, 4)), int(rng.integers(1, 4))
@@ -213,6 +238,7 @@ IM2COL_CONV_MISTAKES = [
 def doubly_block_toeplitz(cs: CaseSet, rng) -> None:
     cs.example("K=[[1,2]] on a 2x2 input", (np.array([[1.0, 2.0]]), 2, 2))
     cs.example("blog: K=[[1,0],[0,1]] on a 4x4 input", (W_BLOG[0, 0], 4, 4))
+    cs.example("K=[[1,2],[3,4]] on a 3x4 input", (np.array([[1.0, 2.0], [3.0, 4.0]]), 3, 4))
     for i in range(cs.n(2, 5)):
         kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
         H, W = kh + int(rng.integers(0, 3)), kw + int(rng.integers(0, 3))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from autograder.cases import _mistakes as m
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn, rerun
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 
 
 def _draw(rng, spatial: int):
@@ -33,6 +33,9 @@ def conv_transpose1d(cs: CaseSet, rng) -> None:
                                                         np.ones((1, 1, 2))), {"stride": 2})
     cs.example("slides' kernel [1,0,-1] on [1,2]: filter_matrix(h, 4).T @ x",
                (np.array([[1.0, 2.0]]), np.array([[[1.0, 0.0, -1.0]]])))
+    cs.example("2 to 2 channels, batch of 2, kernel of 3, stride 2, padding 1",
+               (fixed(71, 2, 2, 4), fixed(72, 2, 2, 3)), {"stride": 2, "padding": 1})
+    cs.example("2 to 3 channels, kernel of 2", (fixed(73, 2, 3), fixed(74, 2, 3, 2)))
     for i in range(cs.n(2, 6)):
         x, w, s, p, text = _draw(rng, 1)
         cs.random(f"random {i + 1}: {text}", (x, w), {"stride": s, "padding": p})
@@ -47,6 +50,9 @@ def conv_transpose1d(cs: CaseSet, rng) -> None:
 def conv_transpose2d(cs: CaseSet, rng) -> None:
     cs.example("2x2 ones kernel, stride 2: each input becomes a 2x2 block",
                (np.arange(1.0, 5.0).reshape(1, 2, 2), np.ones((1, 1, 2, 2))), {"stride": 2})
+    cs.example("2 to 3 channels, 3x2 kernel, stride 2, padding 1, bias",
+               (fixed(75, 2, 3, 3), fixed(76, 2, 3, 3, 2), fixed(77, 3)),
+               {"stride": 2, "padding": 1})
     for i in range(cs.n(2, 6)):
         x, w, s, p, text = _draw(rng, 2)
         bias = randn(rng, w.shape[1]) if rng.random() < 0.6 else None
@@ -75,7 +81,7 @@ def _cropped_one_side(spatial: int, side: str):
 def _mistakes(spatial: int) -> list[Mistake]:
     axes = tuple(range(-spatial, 0))
     return [
-        m.flipped_kernel("weight", axes),
+        m.flipped_kernel("weight", axes, m.TRANSPOSED_FLIP_TITLE, m.TRANSPOSED_FLIP_HINT),
         # The convolution's mistake the other way round: its values (square
         # weights) are the same swap, its shape has weight.shape[0] channels.
         Mistake("weight_axes_swapped", "Your output reads the weight as `(C_out, C_in, ...)`.",

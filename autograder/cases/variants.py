@@ -9,7 +9,7 @@ import numpy as np
 
 import conv_ref
 from autograder.cases import _mistakes as m
-from autograder.cases._core import Case, CaseSet, Mistake, bound, randn, rerun
+from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 from autograder.cases.conv2d import W_BLOG, X_BLOG
 
 
@@ -26,6 +26,7 @@ def _batch(rng) -> tuple[int, ...]:
 
 def dilate_kernel(cs: CaseSet, rng) -> None:
     cs.example("[[1,2],[3,4]] with dilation 2", (np.arange(1.0, 5.0).reshape(2, 2), 2))
+    cs.example("2 kernels of 2x3 with dilation (1, 2)", (fixed(61, 2, 2, 3), (1, 2)))
     for i in range(cs.n(2, 5)):
         lead = (int(rng.integers(1, 3)), int(rng.integers(1, 3))) if rng.random() < 0.4 else ()
         kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
@@ -71,6 +72,12 @@ def conv2d_general(cs: CaseSet, rng) -> None:
     cs.example("blog: 4x4x2 input, three 2x2 kernels", (X_BLOG, W_BLOG))
     cs.example("groups=2, 1x1 kernels", (np.arange(8.0).reshape(2, 2, 2), np.ones((2, 1, 1, 1))),
                {"groups": 2})
+    cs.example("groups=2, stride 2, padding 1, dilation 2, bias",
+               (fixed(62, 2, 4, 7, 7), fixed(63, 4, 2, 3, 2), fixed(64, 4)),
+               {"groups": 2, "stride": 2, "padding": 1, "dilation": 2})
+    cs.example("stride (1, 2), padding 'same', dilation (2, 1)",
+               (fixed(65, 2, 6, 6), fixed(66, 3, 2, 2, 3), None),
+               {"padding": "same", "dilation": (2, 1)})
     for i in range(cs.n(3, 8)):
         g = int(rng.choice([1, 2, 3]))
         c_in, c_out = g * int(rng.integers(1, 3)), g * int(rng.integers(1, 3))
@@ -136,6 +143,9 @@ def depthwise_separable_conv2d(cs: CaseSet, rng) -> None:
     cs.example("ones depthwise, pointwise [1,-1]", (np.arange(8.0).reshape(2, 2, 2),
                                                     np.ones((2, 1, 2, 2)),
                                                     np.array([1.0, -1.0]).reshape(1, 2, 1, 1)))
+    cs.example("2 channels, 3x2 depthwise, 2 outputs, stride 2, padding 1",
+               (fixed(67, 2, 2, 6, 5), fixed(68, 2, 1, 3, 2), fixed(69, 2, 2, 1, 1)),
+               {"stride": 2, "padding": 1})
     for i in range(cs.n(2, 6)):
         batch, c, c_out = _batch(rng), int(rng.integers(1, 4)), int(rng.integers(1, 4))
         H, W, kh, kw = int(rng.integers(4, 8)), int(rng.integers(4, 8)), int(
