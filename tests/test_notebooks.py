@@ -381,3 +381,36 @@ def test_demo_cells_work_with_every_answer_check_accepts(assignment, kind):
                               f": {out.ename}: {out.evalue[:300]}\n{cell.source[:300]}")
     # A failing check would mean the answer is not one `check()` accepts: also reported.
     assert not failed, f"{assignment} with {kind} answers:\n" + "\n---\n".join(failed)
+
+
+def _rules_line(assignment: str, name: str) -> str:
+    """The **Rules:** line of the exercise that asks for `name` (its text just above it)."""
+    cells = read_notebook(solution_path(assignment)).cells
+    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == name)
+    statement = next(c for c in reversed(cells[:index]) if c.cell_type == "markdown")
+    assert name in statement.source, f"{assignment}: no exercise text just above {name}"
+    rules = statement.source[statement.source.find("**Rules:**"):]
+    assert rules.startswith("**Rules:**"), f"{assignment}: the exercise {name} has no Rules line"
+    return " ".join(rules.split())
+
+
+# What the grader enforces beyond the values (autograder.scan and the run-time checks).
+_EXTRA_RULES = {"conv1x1": "no Python loop over pixels",
+                "conv2d_im2col": "no Python loop over output positions"}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_states_the_graded_rules(assignment):
+    from autograder.scan import assignment_number
+
+    for p in problems_for(assignment):
+        rules = _rules_line(assignment, p.name)
+        for rule in ("NumPy only", "`np.convolve`", "`np.correlate`", "do not modify the inputs"):
+            assert rule in rules, f"{assignment}: {p.name}'s rules miss {rule!r}: {rules}"
+        stride_tricks = ("`np.lib.stride_tricks` is allowed" if assignment_number(assignment) >= 4
+                         else "no `np.lib.stride_tricks` (allowed from notebook 04)")
+        assert stride_tricks in rules, f"{assignment}: {p.name}: {rules}"
+        extra = _EXTRA_RULES.get(p.name)
+        assert extra is None or extra in rules, f"{assignment}: {p.name}: {rules}"
+        assert "return a new array" in rules or "return new arrays" in rules or (
+            re.search(r"return an? (int|float|tuple of ints)\.", rules)), rules
