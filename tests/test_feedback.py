@@ -498,7 +498,9 @@ def test_a_case_that_never_ran_says_so_and_why(reason, advice):
     md = render_markdown(result)
     assert "First failing case: slides (not run, the notebook had already stopped)" in md
     assert "- blog: not run, the notebook had already stopped" in md
-    assert prose(f"`conv1d_single` was not run on this case: {reason}.") in md
+    # A cell is counted as a student counts it, markdown cells too.
+    told = reason.replace("cell 38", "cell 38 (counting from the top, text cells included)")
+    assert prose(f"`conv1d_single` was not run on this case: {told}.") in md
     assert ("**What to look at next:** This case never ran, so there is nothing to fix in it "
             "yet: fix what stopped the notebook (the time limit or the crash named above), and "
             f"it will be graded.{advice}") in md

@@ -409,11 +409,14 @@ def _where(details: dict[str, Any], problem: str = "") -> str:
 
 
 def _without_cell_number(message: str, details: dict[str, Any]) -> str:
-    """The engine's message without its "(cell 33, line 1)": `where` names the place."""
+    """The engine's message without its "(cell 33, line 1)": `where` names the place.
+
+    Other cells it names (one that is not a function's) are counted as a student counts.
+    """
     cell, line = details.get("cell"), details.get("line")
-    if cell is None:
-        return message
-    return message.replace(f" (cell {cell}, line {line})", "").replace(f" (cell {cell})", "")
+    if cell is not None:
+        message = message.replace(f" (cell {cell}, line {line})", "").replace(f" (cell {cell})", "")
+    return cell_words(message)
 
 
 def _kind(side: dict[str, Any]) -> str:
