@@ -7,6 +7,7 @@ running cells never writes outputs into the repository.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -55,6 +56,17 @@ class Lab:
 
     def notebook_url(self, relpath: str) -> str:
         return f"{self.url}/lab/tree/{relpath}?token={self.token}&reset"
+
+    def shutdown_kernels(self) -> None:
+        """Shut down every kernel this JupyterLab started, through its REST API."""
+        headers = {"Authorization": f"token {self.token}"}
+        listing = urllib.request.Request(f"{self.url}/api/kernels", headers=headers)
+        with urllib.request.urlopen(listing, timeout=10) as response:
+            kernels = json.load(response)
+        for kernel in kernels:
+            stop = urllib.request.Request(f"{self.url}/api/kernels/{kernel['id']}",
+                                          headers=headers, method="DELETE")
+            urllib.request.urlopen(stop, timeout=30).close()
 
 
 def lab_environment(config_dir: Path) -> dict[str, str]:

@@ -95,7 +95,7 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, lab):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.console_errors = []
@@ -103,6 +103,8 @@ def page(browser):
     page.set_default_timeout(120_000)
     yield page
     context.close()
+    # Seven kernels with PyTorch loaded do not fit beside each other on a small machine.
+    lab.shutdown_kernels()
 
 
 def _open(page, lab, assignment: str):
@@ -188,7 +190,7 @@ def test_release_notebook_runs_in_jupyterlab(page, lab, assignment):
     assert not unexpected, "errors other than unanswered exercises:\n" + "\n---\n".join(
         e[:800] for e in unexpected
     )
-    images = page.locator(".jp-Notebook .jp-OutputArea-output .jp-RenderedImage img").count()
+    images = page.locator(".jp-Notebook .jp-OutputArea .jp-RenderedImage img").count()
     assert images > 0, (
         "no figure rendered: does the kernel of `make lab` use Matplotlib's inline backend?"
     )
