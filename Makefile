@@ -12,7 +12,15 @@ ASSIGNMENTS := 01_conv1d 02_conv2d 03_one_by_one 04_toeplitz 05_equivariance 06_
 
 # nbgrader runs `alembic` as a program, and notebooks find the kernel: both need .venv/bin first.
 export PATH := $(BIN):$(PATH)
-export MPLBACKEND := Agg
+# Batch targets draw off screen. JupyterLab's kernels inherit the server's
+# environment, so `lab` sets the inline backend instead: with Agg, plt.show()
+# would show nothing in the notebooks.
+demo test bench release gradescope: export MPLBACKEND := Agg
+lab: export MPLBACKEND := module://matplotlib_inline.backend_inline
+# The folder JupyterLab opens, and extra `jupyter lab` options, e.g.
+# make lab LAB_ARGS="--no-browser --port=8899"
+LAB_DIR  ?= notebooks
+LAB_ARGS ?=
 
 .PHONY: demo test lint lab release bench gradescope clean env
 
@@ -35,7 +43,7 @@ test: $(STAMP) lint
 	$(PY) -m pytest
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/jupyter lab --notebook-dir=$(LAB_DIR) $(LAB_ARGS)
 
 release: $(STAMP)
 	@mkdir -p .nbgrader

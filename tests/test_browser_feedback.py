@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.feedback import write_feedback
+from autograder.feedback import render_html, write_feedback
 from autograder.report import write_summary
+from autograder.results import CaseResult, ProblemResult, SubmissionResult
 from tests.browser import chromium_path
 from tests.test_feedback import HOSTILE, sample_results
 
@@ -73,3 +74,30 @@ def test_hostile_text_is_shown_not_run(pages, browser):
     title = page.evaluate("document.querySelector('main p strong').textContent")
     page.close()
     assert title == HOSTILE
+
+
+def test_names_in_code_do_not_wrap_inside(tmp_path, browser):
+    # A narrow screen: the inputs table squeezes its first column, and `kernel_size` must
+    # stay on one line rather than break as "kernel_si ze".
+    case = CaseResult(
+        "random 1", False, 0.0, 1.0, message="The output has shape (3,), expected (4,).",
+        details={"stage": "shape",
+                 "inputs": {"x": {"shape": [2, 3, 9, 9], "dtype": "float64"},
+                            "kernel_size": {"shape": [], "dtype": "int", "values": 3},
+                            "stride": {"shape": [], "dtype": "int", "values": 2}},
+                 "expected": {"type": "ndarray", "shape": [2, 27, 16], "dtype": "float64"},
+                 "received": {"type": "ndarray", "shape": [2, 27, 9], "dtype": "float64"}})
+    result = SubmissionResult("erin", "04_toeplitz", 0, 18, problems={
+        "im2col": ProblemResult("im2col", 0, 1, [], [case])})
+    path = tmp_path / "page.html"
+    path.write_text(render_html(result))
+    page = browser.new_page(viewport={"width": 320, "height": 900})
+    page.goto(path.as_uri())
+    lines = page.evaluate(
+        "Array.from(document.querySelectorAll('code'))"
+        ".filter(c => c.textContent === 'kernel_size')"
+        ".map(c => { const r = document.createRange(); r.selectNodeContents(c);"
+        " return new Set(Array.from(r.getClientRects()).map(q => Math.round(q.top))).size; })")
+    page.screenshot(path=str(tmp_path / "narrow.png"), full_page=True)
+    page.close()
+    assert lines and all(n == 1 for n in lines), lines

@@ -1,6 +1,7 @@
 """The students' experience, end to end: the release notebooks in a real JupyterLab.
 
-JupyterLab runs on a scratch copy of `notebooks/`; headless Chromium (the
+JupyterLab runs on a scratch copy of `notebooks/`, started by `make lab` with a
+student's environment (see `tests.browser.jupyterlab`); headless Chromium (the
 system's, driven by Playwright) opens each notebook, runs every cell one by
 one (as a student pressing Shift+Enter; "Run All" would stop at the first
 unanswered exercise), and checks what a student sees. Screenshots go to
@@ -94,7 +95,7 @@ def lab(tmp_path_factory):
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, lab):
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.console_errors = []
@@ -102,6 +103,8 @@ def page(browser):
     page.set_default_timeout(120_000)
     yield page
     context.close()
+    # Seven kernels with PyTorch loaded do not fit beside each other on a small machine.
+    lab.shutdown_kernels()
 
 
 def _open(page, lab, assignment: str):
@@ -186,6 +189,10 @@ def test_release_notebook_runs_in_jupyterlab(page, lab, assignment):
     ]
     assert not unexpected, "errors other than unanswered exercises:\n" + "\n---\n".join(
         e[:800] for e in unexpected
+    )
+    images = page.locator(".jp-Notebook .jp-OutputArea .jp-RenderedImage img").count()
+    assert images > 0, (
+        "no figure rendered: does the kernel of `make lab` use Matplotlib's inline backend?"
     )
     drawn = _drawing_cells(page)
     assert drawn, "no picture appeared: every drawing needs an answer to an exercise"

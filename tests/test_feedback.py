@@ -261,7 +261,8 @@ def test_markdown_timeout_names_the_cell_and_forbidden_call_names_the_line():
     md = render_markdown(_by_student("bob"))
     assert "- random 1: did not finish in time" in md  # second failing case of corr2d
     conv2d = md[md.index("## `conv2d`"):]
-    assert "Where: call to torch.nn.functional.conv2d, cell 7, line 12: " in conv2d
+    assert ("Where: call to torch.nn.functional.conv2d, line 12 of the cell that defines "
+            "`conv2d`: " in conv2d)
     assert "`return F.conv2d(torch.tensor(x), w).numpy()`" in conv2d
     assert "A call to a forbidden library function was found in your code." in md
     assert "library convolutions" in conv2d
@@ -271,8 +272,9 @@ def test_timeout_as_first_failure_names_the_cell():
     timeout = _by_student("bob").problems["corr2d"].cases[1]
     result = SubmissionResult("dan", "02_conv2d", 0, 11, problems={
         "corr2d": _problem("corr2d", [timeout])})
-    assert "Where: cell 5" in render_markdown(result)
-    assert "<strong>Where:</strong> cell 5" in render_html(result)
+    assert "Where: the cell that defines `corr2d`" in render_markdown(result)
+    assert ("<strong>Where:</strong> the cell that defines <code>corr2d</code>"
+            in render_html(result))
 
 
 def test_markdown_large_output_gets_a_shaded_difference_map():
@@ -471,10 +473,13 @@ def test_a_timeout_shows_the_def_line_of_its_function():
     result = SubmissionResult("erin", "01_conv1d", 0, 12,
                               problems={"corr1d": _problem("corr1d", [case])})
     md = render_markdown(result)
-    assert "`corr1d` (cell 11, line 1) did not finish: ran longer than 10 s." in md
-    assert "Where: cell 11, line 1: `def corr1d(x, h):`" in md
-    assert ("<strong>Where:</strong> cell 11, line 1: <code>def corr1d(x, h):</code>"
-            in render_html(result))
+    # "cell 11" counts markdown cells, which JupyterLab does not number: the cell is named
+    # by the function it defines, and its def line is shown.
+    assert "`corr1d` did not finish: ran longer than 10 s." in md
+    assert "Where: line 1 of the cell that defines `corr1d`: `def corr1d(x, h):`" in md
+    assert "cell 11" not in md
+    assert ("<strong>Where:</strong> line 1 of the cell that defines <code>corr1d</code>: "
+            "<code>def corr1d(x, h):</code>" in render_html(result))
 
 
 @pytest.mark.parametrize(("reason", "advice"), [
@@ -493,7 +498,9 @@ def test_a_case_that_never_ran_says_so_and_why(reason, advice):
     md = render_markdown(result)
     assert "First failing case: slides (not run, the notebook had already stopped)" in md
     assert "- blog: not run, the notebook had already stopped" in md
-    assert prose(f"`conv1d_single` was not run on this case: {reason}.") in md
+    # A cell is counted as a student counts it, markdown cells too.
+    told = reason.replace("cell 38", "cell 38 (counting from the top, text cells included)")
+    assert prose(f"`conv1d_single` was not run on this case: {told}.") in md
     assert ("**What to look at next:** This case never ran, so there is nothing to fix in it "
             "yet: fix what stopped the notebook (the time limit or the crash named above), and "
             f"it will be graded.{advice}") in md
@@ -570,7 +577,8 @@ def test_feedback_on_real_graded_output(graded_class):
     assert corr1d.index("`x`:") < corr1d.index("`h`:")  # in the order of the signature
     assert corr1d.count("entries differ") == 1  # the engine's sentence, not repeated
     torch_md = render_markdown(by["calls_torch"])
-    assert re.search(r"cell \d+, line \d+", torch_md) and "torch.nn.functional.conv1d" in torch_md
+    assert "line 7 of the cell that defines `conv1d`" in torch_md
+    assert "torch.nn.functional.conv1d" in torch_md and not re.search(r"cell \d+", torch_md)
     assert "could not be graded" in render_markdown(by["broken_json"])
     for r in results:
         assert str(GRADED_CLASS_SEED) not in render_markdown(r)
@@ -589,3 +597,81 @@ def test_a_function_that_returns_none_is_told_to_return():
     assert "Your function returned `None`: end it with `return`" in md
     assert "replaces a library function" in md and "Flagged for your TA" not in md
     assert "replaces a library function (such as <code>np.allclose</code>)" in render_html(result)
+
+
+# ----------------------------------------------------------------------------- cosmetics
+
+
+@pytest.fixture(scope="module")
+def graded_crash_and_untouched(example_class, tmp_path_factory):
+    """The example class's `exits` (os._exit in an extra cell) and `untouched` notebooks."""
+    from autograder.grade import grade
+
+    notebooks = [example_class / s / "01_conv1d" / "01_conv1d.ipynb"
+                 for s in ("exits", "untouched")]
+    results = grade(notebooks, out=tmp_path_factory.mktemp("graded"), seed=GRADED_CLASS_SEED,
+                    workers=1)
+    return {r.student: r for r in results}
+
+
+def test_a_crash_is_told_once(graded_crash_and_untouched):
+    result = graded_crash_and_untouched["exits"]
+    assert sum("process died" in n for n in result.notes) == 2  # the engine says it twice
+    md = render_markdown(result)
+    head = md[:md.index("| function |")]
+    assert head.count("os.\\_exit(0)") == 1, head
+    assert "57 of 57 cases were not run" in head or "cases were not run" in head
+    # The cell it ran in is not a function's: counted as a student counts, text cells too.
+    assert "text cells included" in head
+
+
+def test_an_unanswered_function_gets_one_line(graded_crash_and_untouched):
+    result = graded_crash_and_untouched["untouched"]
+    n_cases = len(result.problems["corr1d"].cases)
+    md = render_markdown(result)
+    corr1d = md[md.index("## `corr1d`"):md.index("## `conv1d_single`")]
+    assert f"**not implemented yet (all {n_cases} cases).**" in corr1d
+    assert corr1d.count("not implemented") == 1, corr1d
+    assert "Replace `raise NotImplementedError()`" in corr1d
+    assert "First failing case" not in corr1d and "Other failing cases" not in corr1d
+    html = render_html(result)
+    for name, problem in result.problems.items():  # one line per function in the page too
+        section = html[html.index(f'<section id="fn-{name}">'):]
+        section = section[:section.index("</section>")]
+        assert section.count("not implemented") == 1, section
+        assert f"not implemented yet (all {len(problem.cases)} cases)" in section
+
+
+def test_cases_that_failed_the_same_uninformative_way_share_a_short_line():
+    stopped = [_case(f"random {i}", 1.0, status="not_run", details={"stage": "status"},
+                     message="`conv1d` was not run on this case: the process died (x).")
+               for i in range(1, 6)]
+    result = SubmissionResult("erin", "01_conv1d", 0, 12, problems={
+        "conv1d": _problem("conv1d", [raised_case(), *stopped])})
+    md = render_markdown(result)
+    assert "Other failing cases (5), in short:" in md
+    assert "- 5 cases: not run, the notebook had already stopped" in md
+    assert "random 2" not in md
+
+
+def test_the_first_failing_case_shown_is_a_worked_example_when_one_failed():
+    random_case = shape_case()  # a random (secret) case that failed, listed first
+    assert not random_case.public
+    result = SubmissionResult("erin", "01_conv1d", 0, 12, problems={
+        "corr1d": _problem("corr1d", [random_case, flipped_kernel_case()])})
+    md = render_markdown(result)
+    assert "First failing case: slides: x=[1,2,3,4], h=[1,0,-1] (wrong values)" in md
+    assert "- random 1: L=8, K=3, stride=2, padding=1: wrong shape" in md
+
+
+def test_a_forbidden_call_is_placed_in_the_cell_that_defines_the_function():
+    case = _case("slides", 1.0, status="forbidden",
+                 message="`conv1d` (cell 33, line 7) called np.convolve, which is not allowed.",
+                 details={"stage": "status", "cell": 33, "line": 7, "call": "np.convolve",
+                          "source": "return np.convolve(x, h)"})
+    result = SubmissionResult("erin", "01_conv1d", 0, 12, problems={
+        "conv1d": _problem("conv1d", [case])})
+    md = render_markdown(result)
+    assert ("Where: call to np.convolve, line 7 of the cell that defines `conv1d`: "
+            "`return np.convolve(x, h)`") in md
+    assert "cell 33" not in md

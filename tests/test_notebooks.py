@@ -79,7 +79,7 @@ WORKED_EXAMPLES: dict[str, list[str]] = {
         "[1, 1, 2, 1, 2, 1, 2, 1, 1]",
         "[[[5, 7], [13, 15]]]",
         "[[[2.5, 4.5], [10.5, 12.5]]]",
-        "receptive_field([(3, 1, 1), (3, 1, 1)]) == (5, 1)",
+        "tuple(receptive_field([(3, 1, 1), (3, 1, 1)])) == (5, 1)",
     ],
     # The backward pass on the documents' 1D example with dy = [1, 1], then a 2D example by hand.
     "07_backward": [
@@ -299,3 +299,118 @@ def test_release_notebook_fails_only_on_unanswered_exercises(assignment):
         f"{assignment}: the release notebook fails for reasons other than unanswered "
         f"exercises: {unexpected}"
     )
+
+
+# ----------------------------------------------------------------------------- other answers
+
+# Appended to every solution cell of a release notebook: the function just defined is
+# replaced by another correct answer that `check()` accepts. Only the outermost call is
+# converted (a depth counter), so solutions that call each other keep their own arrays.
+_VARIANT_CODE = '''
+def _other_answer(fn, kind):
+    import functools, inspect
+    import numpy as _np
+    depth = globals().setdefault("_other_answer_depth", [0])
+    full = inspect.signature(fn)
+    # The catalog's signature only: keyword-only extras (e.g. history=) are optional.
+    plain = full.replace(parameters=[p for p in full.parameters.values()
+                                     if p.kind is not p.KEYWORD_ONLY])
+
+    def convert(value):
+        if isinstance(value, tuple):
+            items = [convert(v) for v in value]
+            return items if kind == "lists" else tuple(items)
+        if isinstance(value, _np.ndarray):
+            if kind == "lists":
+                return value.tolist()
+            if kind == "float32" and value.dtype.kind == "f":
+                return value.astype(_np.float32)
+        return value
+
+    @functools.wraps(fn)
+    def answer(*args, **kwargs):
+        plain.bind(*args, **kwargs)  # TypeError, as Python gives, for an extra keyword
+        depth[0] += 1
+        try:
+            value = fn(*args, **kwargs)
+        finally:
+            depth[0] -= 1
+        return value if depth[0] else convert(value)
+
+    answer.__signature__ = plain
+    return answer
+
+
+{name} = _other_answer({name}, {kind!r})
+'''
+
+# lists: nested lists instead of arrays, lists instead of tuples; float32: the results
+# rounded to single precision (accepted at float32 precision). Both without the optional
+# keyword-only arguments.
+OTHER_ANSWERS = ("lists", "float32")
+
+
+def with_other_answers(assignment: str, kind: str) -> nbformat.NotebookNode:
+    """The release notebook with each exercise answered by the solution turned into `kind`."""
+    solutions = {nbgrader_meta(c).get("grade_id"): c.source
+                 for c in read_notebook(solution_path(assignment)).cells
+                 if nbgrader_meta(c).get("solution")}
+    nb = read_notebook(release_path(assignment))
+    for cell in nb.cells:
+        name = nbgrader_meta(cell).get("grade_id")
+        if nbgrader_meta(cell).get("solution"):
+            cell.source = solutions[name] + "\n" + _VARIANT_CODE.format(name=name, kind=kind)
+    return nb
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", OTHER_ANSWERS)
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_demo_cells_work_with_every_answer_check_accepts(assignment, kind):
+    nb = with_other_answers(assignment, kind)
+    client = nbclient.NotebookClient(
+        nb, timeout=600, kernel_name=KERNEL, allow_errors=True,
+        resources={"metadata": {"path": str(release_path(assignment).parent)}},
+    )
+    client.execute()
+    failed = []
+    for index, cell in enumerate(nb.cells):
+        for out in cell.outputs if cell.cell_type == "code" else []:
+            if out.output_type == "error":
+                failed.append(f"cell {index} ({nbgrader_meta(cell).get('grade_id') or 'demo'})"
+                              f": {out.ename}: {out.evalue[:300]}\n{cell.source[:300]}")
+    # A failing check would mean the answer is not one `check()` accepts: also reported.
+    assert not failed, f"{assignment} with {kind} answers:\n" + "\n---\n".join(failed)
+
+
+def _rules_line(assignment: str, name: str) -> str:
+    """The **Rules:** line of the exercise that asks for `name` (its text just above it)."""
+    cells = read_notebook(solution_path(assignment)).cells
+    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == name)
+    statement = next(c for c in reversed(cells[:index]) if c.cell_type == "markdown")
+    assert name in statement.source, f"{assignment}: no exercise text just above {name}"
+    rules = statement.source[statement.source.find("**Rules:**"):]
+    assert rules.startswith("**Rules:**"), f"{assignment}: the exercise {name} has no Rules line"
+    return " ".join(rules.split())
+
+
+# What the grader enforces beyond the values (autograder.scan and the run-time checks).
+_EXTRA_RULES = {"conv1x1": "no Python loop over pixels",
+                "conv2d_im2col": "no Python loop over output positions"}
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_exercise_states_the_graded_rules(assignment):
+    from autograder.scan import assignment_number
+
+    for p in problems_for(assignment):
+        rules = _rules_line(assignment, p.name)
+        for rule in ("NumPy only", "`np.convolve`", "`np.correlate`", "do not modify the inputs"):
+            assert rule in rules, f"{assignment}: {p.name}'s rules miss {rule!r}: {rules}"
+        stride_tricks = ("`np.lib.stride_tricks` is allowed" if assignment_number(assignment) >= 4
+                         else "no `np.lib.stride_tricks` (allowed from notebook 04)")
+        assert stride_tricks in rules, f"{assignment}: {p.name}: {rules}"
+        extra = _EXTRA_RULES.get(p.name)
+        assert extra is None or extra in rules, f"{assignment}: {p.name}: {rules}"
+        assert "return a new array" in rules or "return new arrays" in rules or (
+            re.search(r"return an? (int|float|tuple of ints)\.", rules)), rules

@@ -156,12 +156,14 @@ def render_problem(p: ProblemView, level: int = 2) -> str:
     out += [f"- {flag}" for flag in p.flags] + ([""] if p.flags else [])
     if p.n_cases == 0:
         out.append("No case could be run for this function.")
+    elif p.summary:
+        out.append(f"**{text(p.summary)}.** {prose(p.summary_next_step)}".rstrip())
     elif p.first_failure is None:
         out.append(f"All {p.n_cases} cases passed.")
     else:
         out += [_case(p.first_failure, level + 1)]
     if p.other_failures:
-        out += ["", f"Other failing cases ({len(p.other_failures)}), in short:", ""]
+        out += ["", f"Other failing cases ({p.n_other_failures}), in short:", ""]
         out += [f"- {text(c.name)}: {c.verdict}" for c in p.other_failures]
     return "\n".join(out)
 
@@ -198,7 +200,7 @@ def _case(c: CaseView, level: int) -> str:
             "",
         ]
     if c.where:
-        out += [f"Where: {text(c.where)}" + (f": {code(c.code)}" if c.code else ""), ""]
+        out += [f"Where: {prose(c.where)}" + (f": {code(c.code)}" if c.code else ""), ""]
     if c.traceback:
         out += ["Traceback (your code only):", "", block(c.traceback), ""]
     out.append(f"**What to look at next:** {prose(c.next_step)}")

@@ -16,6 +16,7 @@ call in the notebook.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,15 @@ from autograder.feedback.arrays import (
 from autograder.results import CaseResult, ProblemResult, SubmissionResult
 
 STAGES = ("type", "shape", "values")
+# Statuses that say the same about every case: one line stands for all of them.
+SAME_FOR_EVERY_CASE = ("not_implemented", "missing")
+# Statuses whose short lines are merged in "Other failing cases" (the case names add nothing).
+MERGED_IN_SHORT = ("not_implemented", "missing", "not_run", "forbidden")
+# Places as the engine writes them: cells counted from 1, markdown cells included, which
+# JupyterLab does not show. Feedback names the cell by the function it defines instead.
+_CELL_LINE_IN = re.compile(r"\bcell (\d+), line (\d+) in `([^`]+)`")
+_BARE_CELL = re.compile(r"\bcell (\d+)\b(?!,? line| \()")
+_CRASH_NOTE = "The notebook's process died:"
 
 
 @dataclass
@@ -95,6 +105,7 @@ class CaseLine:
     verdict: str
     passed: bool
     public: bool
+    count: int = 1  # cases this line stands for (merged lines say "3 other cases")
 
 
 @dataclass
@@ -111,6 +122,12 @@ class ProblemView:
     flags: list[str]
     first_failure: CaseView | None
     other_failures: list[CaseLine]
+    summary: str = ""  # one line for cases that all failed the same way, e.g. not implemented
+    summary_next_step: str = ""
+
+    @property
+    def n_other_failures(self) -> int:
+        return sum(c.count for c in self.other_failures)
 
 
 @dataclass
@@ -167,7 +184,7 @@ def build_view(result: SubmissionResult) -> FeedbackView:
         percent=100.0 * result.score / result.max_score if result.max_score else 0.0,
         error=result.error,
         flags=[words.flag_sentence(f) for f in dict.fromkeys(result.flags)],
-        notes=list(result.notes),
+        notes=notes_view(result.notes),
         problems=[build_problem_view(result.problems[n]) for n in names],
     )
 
@@ -185,7 +202,7 @@ def build_problem_view(
         signature = catalog.problem(problem.name).signature
     except ValueError:  # a function outside the catalog still gets its feedback
         signature = problem.name
-    return ProblemView(
+    view = ProblemView(
         name=problem.name,
         signature=signature,
         score=points(score),
@@ -194,11 +211,70 @@ def build_problem_view(
         n_cases=len(cases),
         n_passed=len(cases) - len(failing),
         flags=[words.flag_sentence(f) for f in problem.flags],
-        first_failure=build_case_view(failing[0], problem.name) if failing else None,
-        other_failures=[
-            CaseLine(c.name, _verdict(c), c.passed, c.public) for c in failing[1:]
-        ],
+        first_failure=None,
+        other_failures=[],
     )
+    statuses = {c.status for c in failing}
+    if len(statuses) == 1 and failing[0].status in SAME_FOR_EVERY_CASE:
+        every = "all" if len(failing) == len(cases) else f"{len(failing)} of"
+        verdict = words.VERDICTS[failing[0].status].split(" (")[0]  # without its aside
+        view.summary = f"{verdict} ({every} {len(cases)} cases)"
+        view.summary_next_step = words.next_step(failing[0].status, None, failing[0].message)
+        return view
+    if failing:
+        # A worked example (public in grading) that failed explains the most: show it first.
+        first = next((c for c in failing if c.public), failing[0])
+        view.first_failure = build_case_view(first, problem.name)
+        view.other_failures = short_lines([c for c in failing if c is not first])
+    return view
+
+
+def short_lines(cases: list[CaseResult]) -> list[CaseLine]:
+    """One line per case, but one line for all cases that failed the same uninformative way."""
+    lines: list[CaseLine] = []
+    merged: dict[tuple[str, str], CaseLine] = {}
+    for c in cases:
+        verdict = _verdict(c)
+        key = (c.status, verdict)
+        if c.status in MERGED_IN_SHORT and key in merged:
+            merged[key].count += 1
+            merged[key].name = f"{merged[key].count} cases"
+            continue
+        line = CaseLine(c.name, verdict, c.passed, c.public)
+        if c.status in MERGED_IN_SHORT:
+            merged[key] = line
+        lines.append(line)
+    return lines
+
+
+def notes_view(notes: list[str]) -> list[str]:
+    """The submission's notes, each said once, with cells named as a student finds them.
+
+    A crash is told by "The notebook's process died: ..." and again, with what it
+    cost, by "N of M cases were not run ...: the process died (...)": only the
+    second is kept.
+
+    >>> notes_view(["The notebook's process died: called os._exit(0) in cell 40.",
+    ...             "3 of 5 cases were not run, and score 0: the process died (x)."])
+    ['3 of 5 cases were not run, and score 0: the process died (x).']
+    >>> notes_view(["Flagged for review: cell 33, line 7 in `conv1d`: `torch.conv1d`"])
+    ['Flagged for review: line 7 of the cell that defines `conv1d`: `torch.conv1d`']
+    """
+    told_elsewhere = any("the process died" in n for n in notes)
+    return [cell_words(n) for n in notes if not (told_elsewhere and n.startswith(_CRASH_NOTE))]
+
+
+def cell_words(text: str) -> str:
+    """Cells named by the function they define, or counted as a student counts them.
+
+    >>> cell_words("cell 13, line 2 in `corr1d` calls x")
+    'line 2 of the cell that defines `corr1d` calls x'
+    >>> cell_words("called os._exit(0) in cell 40.")
+    'called os._exit(0) in cell 40 (counting from the top, text cells included).'
+    """
+    text = _CELL_LINE_IN.sub(r"line \2 of the cell that defines `\3`", text)
+    return _BARE_CELL.sub(r"cell \1 (counting from the top, text cells included)", text,
+                          count=1)
 
 
 def _stage(case: CaseResult) -> str | None:
@@ -247,7 +323,7 @@ def build_case_view(case: CaseResult, problem: str = "") -> CaseView:
         public=case.public,
         score=points(case.score),
         max_score=points(case.max_score),
-        message=case.message,
+        message=_without_cell_number(case.message, details),
         mistake=words.mistake_title(case.diagnosis) if case.diagnosis else None,
         mistake_detail=detail,
         hint=case.hint,
@@ -258,7 +334,7 @@ def build_case_view(case: CaseResult, problem: str = "") -> CaseView:
         item=str(details.get("item") or ""),
         notes=[str(n) for n in details.get("notes") or []],
         traceback=str(exception.get("traceback") or details.get("traceback") or ""),
-        where=_where(details),
+        where=_where(details, problem),
         code=str(details.get("source") or ""),
     )
     if case.status == "ok" and stage in STAGES:
@@ -310,14 +386,37 @@ def describe(record: Any) -> str:
     return f"{format_values(values)} ({described})" if values is not None else described
 
 
-def _where(details: dict[str, Any]) -> str:
+def _where(details: dict[str, Any], problem: str = "") -> str:
+    """The place of a call: the line of the cell that defines the function.
+
+    >>> _where({"cell": 33, "line": 1, "source": "def conv1d(x):"}, "conv1d")
+    'line 1 of the cell that defines `conv1d`'
+    >>> _where({"cell": 33, "line": 7, "call": "np.convolve"}, "")
+    'call to np.convolve, cell 33 (counting from the top, text cells included), line 7'
+    """
     call = details.get("call") or details.get("forbidden_call")
+    cell, line = details.get("cell"), details.get("line")
+    if cell is not None and problem:
+        place = f"line {line} of the cell that defines `{problem}`" if line is not None \
+            else f"the cell that defines `{problem}`"
+        return f"call to {call}, {place}" if call else place
     parts = [
         f"call to {call}" if call else "",
-        f"cell {details['cell']}" if details.get("cell") is not None else "",
-        f"line {details['line']}" if details.get("line") is not None else "",
+        cell_words(f"cell {cell}") if cell is not None else "",
+        f"line {line}" if line is not None else "",
     ]
     return ", ".join(p for p in parts if p)
+
+
+def _without_cell_number(message: str, details: dict[str, Any]) -> str:
+    """The engine's message without its "(cell 33, line 1)": `where` names the place.
+
+    Other cells it names (one that is not a function's) are counted as a student counts.
+    """
+    cell, line = details.get("cell"), details.get("line")
+    if cell is not None:
+        message = message.replace(f" (cell {cell}, line {line})", "").replace(f" (cell {cell})", "")
+    return cell_words(message)
 
 
 def _kind(side: dict[str, Any]) -> str:
