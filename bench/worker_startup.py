@@ -1,8 +1,9 @@
 """Warm-worker start-up: seconds from creating a one-worker pool to its first result.
 
 Starts a `WorkerPool` of one worker ``--repeat`` times (default 5) and times,
-for each, the pool's start (the worker imports what it keeps warm, installs
-the tripwires, says it is ready) and one small submission that imports what a
+for each, the pool's start up to its answer to an empty submission (the
+worker imports what it keeps warm, installs the tripwires, says it is ready,
+forks one child) and then one small submission that imports what a
 course notebook's setup cell imports (NumPy, Matplotlib) and defines and calls
 one function. Prints the median and the range of both, and the load average
 (the machine may be shared).
@@ -32,7 +33,7 @@ def once(sandbox: str) -> tuple[float, float]:
     """(seconds until the worker is ready, seconds for the first submission)."""
     start = time.perf_counter()
     with WorkerPool(1, sandbox) as pool:
-        pool._workers[0].wait_ready()
+        pool.run([], [])  # an empty submission: answered as soon as the worker is ready
         ready = time.perf_counter() - start
         out = pool.run([Cell(1, SETUP), Cell(2, FUNCTION)], [Call("double", "one", (3,))])
         first = time.perf_counter() - start - ready
