@@ -150,7 +150,7 @@ def _checked(meta: Any) -> dict:
         raise _Corrupt(f"unknown message {meta!r:.100}")
     fields = _META[meta["ev"]]
     if set(meta) != {"ev", *fields}:
-        raise _Corrupt(f"message {meta['ev']!r} has fields {sorted(map(repr, meta))}"[:300])
+        raise _Corrupt(f"message {meta['ev']!r} has fields {sorted(map(str, meta))}"[:300])
     for name, kind in fields.items():
         value = meta[name]
         if kind is float and type(value) is int:
@@ -195,19 +195,16 @@ class _Run:
     def results(self, chunk: bytes) -> None:
         """Take bytes from the results pipe; raises _Corrupt, and nothing else."""
         try:
-            messages = self.reader.feed(chunk)
+            # One by one: the frames before a bad one count (a `call` just before the junk
+            # its call wrote says which call spoilt the channel).
+            for meta, value in self.reader.messages(chunk):
+                self._event(_checked(wire.decode(meta, max_bytes=1 << 20)), value)
+        except _Corrupt:
+            raise
         except wire.WireError as e:
             raise _Corrupt(str(e)) from None
-        for meta, value in messages:
-            try:
-                meta = wire.decode(meta, max_bytes=1 << 20)
-                self._event(_checked(meta), value)
-            except _Corrupt:
-                raise
-            except wire.WireError as e:
-                raise _Corrupt(str(e)) from None
-            except Exception as e:  # whatever the bytes did to us: the channel is spoilt
-                raise _Corrupt(f"{type(e).__name__}: {e}"[:300]) from None
+        except Exception as e:  # whatever the bytes did to us: the channel is spoilt
+            raise _Corrupt(f"{type(e).__name__}: {e}"[:300]) from None
 
     def _event(self, meta: dict, value: bytes) -> None:
         ev, now = meta["ev"], time.monotonic()

@@ -36,6 +36,7 @@ import json
 import math
 import socket
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -49,6 +50,7 @@ MAX_DEPTH = 64
 # The kinds of dtype that are plain numbers: bool, int, unsigned, float, complex.
 PLAIN_KINDS = "biufc"
 _HEADER = struct.Struct(">4sI")
+_MAX_NDIM = 64  # numpy.ndarray's own limit (NPY_MAXDIMS)
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -198,6 +200,9 @@ def _read_npy(blob: bytes) -> np.ndarray:
         raise WireError(
             f"wire.decode: an array header claims shape {shape}, which has a negative dimension"
         )
+    if len(shape) > _MAX_NDIM:
+        raise WireError(f"wire.decode: an array header claims {len(shape)} dimensions; "
+                        f"NumPy allows at most {_MAX_NDIM}")
     claimed = math.prod(shape) * dtype.itemsize
     present = len(blob) - fp.tell()
     if claimed != present:
@@ -205,7 +210,11 @@ def _read_npy(blob: bytes) -> np.ndarray:
             f"wire.decode: an array header claims shape {shape} of {dtype} "
             f"({claimed} bytes) but {present} bytes are present"
         )
-    return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+    try:
+        return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+    except Exception as e:  # the checks above should leave nothing, but the bytes are foreign
+        raise WireError(f"wire.decode: invalid .npy data ({type(e).__name__}: {e})"[:300]) \
+            from None
 
 
 class _Decoder:
@@ -323,6 +332,8 @@ def decode(
         return _Decoder(blobs, allow_functions).node(header["tree"], 0)
     except RecursionError:
         raise WireError("wire.decode: nested too deeply") from None
+    except OverflowError as e:  # a JSON int too large for a float, where a float is expected
+        raise WireError(f"wire.decode: {e}") from None
 
 
 def _reject_constant(name: str) -> Any:
@@ -385,11 +396,18 @@ class FrameReader:
         WireError
             A bad frame, or more than `max_bytes` in total.
         """
+        return list(self.messages(chunk))
+
+    def messages(self, chunk: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Add bytes; yield the messages now complete, one by one.
+
+        Unlike `feed`, the messages before a bad frame are given before the
+        `WireError`: what a writer sent before it spoilt the stream still counts.
+        """
         self.received += len(chunk)
         if self.received > self.max_bytes:
             raise WireError(f"more than {_mib(self.max_bytes)} of results were sent")
         self._buf += chunk
-        messages = []
         while len(self._buf) >= _HEADER.size:
             magic, n = _HEADER.unpack_from(self._buf)
             if magic != FRAME_MAGIC:
@@ -398,9 +416,9 @@ class FrameReader:
                 raise WireError(f"a frame claims {n} bytes; the limit is {self.max_bytes}")
             if len(self._buf) < _HEADER.size + n:
                 break
-            messages.append(_split(bytes(self._buf[_HEADER.size:_HEADER.size + n])))
+            message = _split(bytes(self._buf[_HEADER.size:_HEADER.size + n]))
             del self._buf[:_HEADER.size + n]
-        return messages
+            yield message
 
     @property
     def pending(self) -> int:

@@ -214,7 +214,8 @@ FORGE_ARRAY = WRITE_RESULT_FD + """
         blob = buf.getvalue() + b"\\0" * n_bytes
         meta = wire.encode({"ev": "call_done", "k": 0, "status": "ok", "exc_type": "",
                             "message": "", "traceback": "", "seconds": 0.0,
-                            "forbidden_call": ""})
+                            "forbidden_call": "", "mutated": [],
+                            "returned_view": False})
         tree = b'{"tree":{"$":"ndarray","blob":0},"blobs":[%d]}' % len(blob)
         value = wire.MAGIC + len(tree).to_bytes(4, "big") + tree + blob
         for fd in result_fds():
