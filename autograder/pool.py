@@ -254,6 +254,23 @@ class _Run:
         else:
             self.done = True
 
+    def _forbid_tripped_functions(self) -> None:
+        """Every case of a function that tripped on one is forbidden.
+
+        Code that trips once can stop the next trips from being reported (its
+        process is its own); what it did on one case it does on every case.
+        """
+        first: dict[str, tuple[str, str]] = {}
+        for (kind, k), name in sorted(self.trips.items()):
+            if kind == "call" and k < len(self.outcomes):
+                first.setdefault(self.outcomes[k].problem, (name, self.outcomes[k].case))
+        for out in self.outcomes:
+            if out.problem in first and out.status != "forbidden":
+                name, case = first[out.problem]
+                out.status, out.forbidden_call, out.value = "forbidden", name, None
+                out.returned_view = False
+                out.message = f"called {name} in case {case!r}, which graded code may not use"
+
     def _outcome(self, meta: dict, value: bytes) -> CallOutcome:
         call = self.calls[meta["k"]]
         out = CallOutcome(call.problem, call.case, meta["status"], None, meta["exc_type"][:200],
@@ -378,6 +395,7 @@ class _Run:
             self.outcomes.append(outcome)
         for call in self.calls[len(self.outcomes):]:
             self.outcomes.append(CallOutcome(call.problem, call.case, "not_run", message=not_run))
+        self._forbid_tripped_functions()
         text = self.out.decode("utf-8", errors="replace")
         if self.out_dropped:
             text += f"\n[output truncated: {self.out_dropped} more bytes not shown]\n"
