@@ -426,3 +426,122 @@ def test_cells_out_of_order_are_corrupt():
     run = _two_cells_three_calls()
     with pytest.raises(_Corrupt, match="cell 1 started out of order"):
         _feed(run, {"ev": "cell", "i": 1})  # cell 1 has run: cell 2 is next
+
+
+MUTATORS = """
+    import numpy as np
+
+    def honest(x, h):
+        return x[:2] * h[0]
+
+    def in_place(x, h):
+        x += 1
+        return x.sum()
+
+    def keyword(x, h):
+        h[0] = 5.0
+        return 0
+
+    def nested(pair):
+        pair[1].shape = (3, 1)  # the shape changes, not a value
+        return 0
+
+    def raises_after(x, h):
+        np.copyto(x, 0)
+        raise ValueError("no")
+
+    class Anonymous:
+        def __call__(self, *args):
+            args[0][...] = 0
+            return 1
+    anonymous = Anonymous()
+
+    def same(x, h):
+        return x
+
+    def sliced(x, h):
+        return x[1:]
+
+    def copied(x, h):
+        return x.copy(), h + 0
+
+    def transposed_in_tuple(x, h):
+        return h.copy(), [x.T]
+"""
+
+
+@pytest.mark.parametrize("name, kwargs, mutated, status", [
+    ("honest", {}, [], "ok"),
+    ("in_place", {}, ["x"], "ok"),
+    ("keyword", {"h": True}, ["h"], "ok"),
+    ("raises_after", {}, ["x"], "raised"),
+    ("anonymous", {}, ["arg 0"], "ok"),
+])
+def test_the_inputs_a_call_modified_are_named(pool, name, kwargs, mutated, status):
+    x, h = np.arange(4.0), np.array([2.0, 1.0])
+    args, kw = ((x,), {"h": h}) if kwargs else ((x, h), {})
+    out = pool.run(cells(MUTATORS), [Call(name, "a", args, kw)])
+    assert (out.calls[0].status, out.calls[0].mutated) == (status, mutated)
+    np.testing.assert_array_equal(x, np.arange(4.0))  # the grader's own copy is never touched
+
+
+def test_a_changed_shape_inside_a_container_is_named_by_its_place(pool):
+    out = pool.run(cells(MUTATORS), [Call("nested", "a", ((np.ones(2), np.ones(3)),))])
+    assert out.calls[0].mutated == ["pair[1]"]
+
+
+@pytest.mark.parametrize("name, view", [("honest", False), ("same", True), ("sliced", True),
+                                        ("copied", False), ("transposed_in_tuple", True)])
+def test_returning_a_view_of_an_input_is_reported(pool, name, view):
+    out = pool.run(cells(MUTATORS), [Call(name, "a", (np.arange(4.0), np.array([2.0, 1.0])))])
+    assert (out.calls[0].status, out.calls[0].returned_view) == ("ok", view)
+
+
+CELL_2 = ({"ev": "cell", "i": 2},
+          {"ev": "cell_done", "i": 2, "status": "ok", "error": "", "seconds": 0.0})
+TRIP = {"ev": "trip", "name": "numpy.convolve"}
+FORBIDDEN = "called numpy.convolve, which graded code may not use"
+
+
+def test_a_trip_stays_whatever_the_call_reports_after_it():
+    run = _two_cells_three_calls()
+    _feed(run, *CELL_2, {"ev": "call", "k": 0}, TRIP, _call_done(0, "ok"),
+          {"ev": "call", "k": 1}, _call_done(1), {"ev": "call", "k": 2}, _call_done(2),
+          {"ev": "done"})
+    out = run.finish(0, "", "", False)
+    first, *rest = out.calls
+    assert (first.status, first.forbidden_call, first.message, first.value) == \
+        ("forbidden", "numpy.convolve", FORBIDDEN, None)
+    # The other cases of the same function: the code that tripped once may hide the next trips.
+    assert [(c.status, c.message) for c in rest] == 2 * [
+        ("forbidden", "called numpy.convolve in case 'a', which graded code may not use")]
+
+
+def test_a_trip_before_a_crash_is_the_verdict_of_the_call():
+    run = _two_cells_three_calls()
+    _feed(run, *CELL_2, {"ev": "call", "k": 0}, TRIP,
+          {"ev": "fatal", "message": "called os._exit(0)"})
+    first = run.finish(0, "", "", False).calls[0]
+    assert (first.status, first.forbidden_call) == ("forbidden", "numpy.convolve")
+    assert first.message == f"{FORBIDDEN}; then called os._exit(0) in `f` (case 'a')"
+
+
+def test_a_trip_between_steps_counts_against_the_next_one_and_a_cell_trip_marks_the_cell():
+    run = _two_cells_three_calls()
+    _feed(run, {"ev": "cell", "i": 2}, TRIP,
+          {"ev": "cell_done", "i": 2, "status": "ok", "error": "", "seconds": 0.0},
+          {"ev": "trip", "name": "numpy.polymul"}, {"ev": "call", "k": 0}, _call_done(0))
+    out = run.finish(0, "", "", False)
+    assert (out.cells[1].status, out.cells[1].error) == ("error", FORBIDDEN + "\n")
+    assert (out.calls[0].status, out.calls[0].forbidden_call) == ("forbidden", "numpy.polymul")
+
+
+def test_mutated_inputs_and_views_are_carried_and_bounded():
+    run = _two_cells_three_calls()
+    done = {**_call_done(0), "mutated": ["x" * 500, "h"], "returned_view": True}
+    _feed(run, *CELL_2, {"ev": "call", "k": 0}, done)
+    first = run.finish(0, "", "", False).calls[0]
+    assert (first.mutated, first.returned_view) == (["x" * 200, "h"], True)
+    with pytest.raises(_Corrupt, match="mutated is"):
+        _feed(_two_cells_three_calls(), *CELL_2, {"ev": "call", "k": 0},
+              {**_call_done(0), "mutated": ["x"] * 101})
