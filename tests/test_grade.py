@@ -208,9 +208,10 @@ def test_patching_allclose_changes_nothing_in_the_grader(hostile):
 
 def test_calling_torch_is_refused_and_flagged_with_its_line(hostile):
     r = hostile[0]["calls_torch"]
-    assert statuses(r, "conv1d") == {"raised"}  # graded code cannot import it at all
-    assert "graded code must use NumPy only: 'torch' is not available while grading" in \
-        r.problems["conv1d"].cases[0].message
+    # Graded code cannot import it at all: the cell that would define conv1d stops there.
+    assert statuses(r, "conv1d") == {"missing"}
+    assert any("ImportError: graded code must use NumPy only: 'torch' is not available while "
+               "grading" in n for n in r.notes)
     assert r.problems["conv1d"].score == 0
     assert r.score == max_score(A) - 5
     assert "forbidden_call" in r.flags

@@ -19,7 +19,8 @@ from tests.conftest import REPO, read_notebook, solution_path
 from tests.nbfactory import to_bytes
 
 A = "01_conv1d"
-HONEST = "    n = len(x) - len(h) + 1\n    return np.array([x[i:i + len(h)] @ h for i in range(n)])\n"
+HONEST = ("    n = len(x) - len(h) + 1\n"
+          "    return np.array([x[i:i + len(h)] @ h for i in range(n)])\n")
 REFUSED = "graded code must use NumPy only: '{}' is not available while grading"
 
 
@@ -62,7 +63,8 @@ ATTACKS: dict[str, tuple[str, list[str], set[str]]] = {
                  "    return m.correlate2(x, h, 0)\n", [], {"raised", "forbidden"}),
     "module_from_spec": ("    import importlib.util\n"
                          "    path = np._core._multiarray_umath.__file__\n"
-                         "    for name in ('numpy._core._multiarray_umath', 'x._multiarray_umath'):\n"
+                         "    for name in ('numpy._core._multiarray_umath',\n"
+                         "                 'x._multiarray_umath'):\n"
                          "        try:\n"
                          "            spec = importlib.util.spec_from_file_location(name, path)\n"
                          "            return importlib.util.module_from_spec(spec)"
