@@ -43,7 +43,7 @@ from autograder.tripwires import DEFAULT_FORBIDDEN
 CALL_GRACE = 1.0
 # How long a worker may take to report after a kill before it is replaced.
 KILL_GRACE = 5.0
-# Importing PyTorch on a busy machine.
+# Starting on a busy machine (NumPy, Matplotlib, the tripwires).
 START_SECONDS = 300.0
 _REPO = Path(__file__).resolve().parents[1]
 _KEEP_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")

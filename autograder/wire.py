@@ -34,6 +34,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import socket
 import struct
 from collections.abc import Iterator
@@ -179,23 +180,47 @@ def encode(
 # --------------------------------------------------------------------------- decoding
 
 
+# The header of a .npy blob as NumPy writes it for a plain array, and nothing else: parsed
+# here, not by numpy.lib.format, whose reader runs `ast.literal_eval`. CPython 3.11's AST
+# constructor keeps one recursion counter per interpreter, so parsing in a dispatcher thread
+# while the main thread parses a notebook cell raises SystemError in either of them.
+_NPY_HEADER = re.compile(
+    r"\{'descr': '(?P<descr>[<>|=]?[A-Za-z]+[0-9]*)', "
+    r"'fortran_order': (?P<fortran>True|False), "
+    r"'shape': \((?P<shape>(?:-?[0-9]+, )*(?:-?[0-9]+,?)?)\), \} *\n")
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _npy_header(blob: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, fortran_order, dtype, offset of the data) of a .npy blob; raises WireError."""
+    if blob[:6] != _NPY_MAGIC or len(blob) < 10:
+        raise WireError("wire.decode: invalid .npy header (no .npy magic)")
+    version = (blob[6], blob[7])
+    if version == (1, 0):
+        n, start = int.from_bytes(blob[8:10], "little"), 10
+    elif version == (2, 0) and len(blob) >= 12:
+        n, start = int.from_bytes(blob[8:12], "little"), 12
+    else:
+        raise WireError(f"wire.decode: unsupported .npy version {version}")
+    text = blob[start:start + n]
+    match = _NPY_HEADER.fullmatch(text.decode("latin1")) if len(text) == n else None
+    if match is None:
+        raise WireError(f"wire.decode: invalid .npy header ({text[:80]!r})")
+    try:
+        dtype = np.dtype(match["descr"])
+    except TypeError as e:
+        raise WireError(f"wire.decode: invalid .npy header ({e})") from None
+    shape = tuple(int(v) for v in match["shape"].replace(" ", "").split(",") if v)
+    if len(match["shape"]) > 0 and "," not in match["shape"]:
+        raise WireError(f"wire.decode: invalid .npy header ({text[:80]!r})")  # "(3)": no tuple
+    return shape, match["fortran"] == "True", dtype, start + n
+
+
 def _read_npy(blob: bytes) -> np.ndarray:
     """Read one ``.npy`` blob after checking that its header tells the truth."""
-    fp = io.BytesIO(blob)
-    try:
-        version = np.lib.format.read_magic(fp)
-        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-        if read_header is None:
-            raise WireError(f"wire.decode: unsupported .npy version {version}")
-        shape, fortran_order, dtype = read_header(fp)
-    except WireError:
-        raise
-    except Exception as e:  # numpy raises ValueError, EOFError, SyntaxError... on bad headers
-        raise WireError(f"wire.decode: invalid .npy header ({e})") from None
+    shape, fortran_order, dtype, offset = _npy_header(blob)
     if dtype.kind not in PLAIN_KINDS or dtype.hasobject or dtype.fields is not None:
         raise WireError(f"wire.decode: array of dtype {dtype} is not plain numbers")
-    # numpy's header reader accepts negative sizes; reshaping to them raises a bare ValueError.
     if any(n < 0 for n in shape):
         raise WireError(
             f"wire.decode: an array header claims shape {shape}, which has a negative dimension"
@@ -204,14 +229,15 @@ def _read_npy(blob: bytes) -> np.ndarray:
         raise WireError(f"wire.decode: an array header claims {len(shape)} dimensions; "
                         f"NumPy allows at most {_MAX_NDIM}")
     claimed = math.prod(shape) * dtype.itemsize
-    present = len(blob) - fp.tell()
+    present = len(blob) - offset
     if claimed != present:
         raise WireError(
             f"wire.decode: an array header claims shape {shape} of {dtype} "
             f"({claimed} bytes) but {present} bytes are present"
         )
     try:
-        return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+        flat = np.frombuffer(blob, dtype=dtype, count=math.prod(shape), offset=offset)
+        return flat.reshape(shape, order="F" if fortran_order else "C").copy(order="K")
     except Exception as e:  # the checks above should leave nothing, but the bytes are foreign
         raise WireError(f"wire.decode: invalid .npy data ({type(e).__name__}: {e})"[:300]) \
             from None

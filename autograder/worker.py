@@ -206,7 +206,8 @@ class _Runner:
         """Run the cells, then the calls; `forbidden`: the job's own tripwire patterns."""
         # NumPy's own callers keep these (`tripwires.STRIDE_TRICKS`); resolved here, in the
         # child, since they differ from one assignment to the next.
-        tripwires.plan(forbidden, numpy_may_call=True).install()
+        if forbidden:
+            tripwires.plan(forbidden, numpy_may_call=True).install()
         tripwires.set_reporter(self.trip)
         import_policy.install()
         namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}

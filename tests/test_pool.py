@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import tripwires, wire
+from autograder import import_policy, tripwires, wire
 from autograder.outcome import Call, FunctionSpec
 from autograder.pool import RunOutcome, WorkerPool, _Corrupt, _Run, matplotlib_font_lists
 from autograder.sandbox import Limits, bwrap_available
@@ -545,3 +545,15 @@ def test_mutated_inputs_and_views_are_carried_and_bounded():
     with pytest.raises(_Corrupt, match="mutated is"):
         _feed(_two_cells_three_calls(), *CELL_2, {"ev": "call", "k": 0},
               {**_call_done(0), "mutated": ["x"] * 101})
+
+
+def test_no_library_graded_code_may_not_use_is_loaded_in_the_worker(pool):
+    src = """
+        import sys
+        def loaded():
+            return sorted({name.partition(".")[0] for name in list(sys.modules)})
+    """
+    out = pool.run(cells(src), [Call("loaded", "a")])
+    roots = set(out.calls[0].value)
+    assert "numpy" in roots
+    assert roots & import_policy.DENIED_ROOTS == set()
