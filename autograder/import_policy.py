@@ -113,12 +113,25 @@ def _guard_extensions(loaded: frozenset[str]) -> None:
     _imp.create_dynamic = create_dynamic
 
 
-def install() -> NumpyOnly:
-    """Put the policy first on ``sys.meta_path`` in this process (the child), and return it."""
-    loaded = frozenset(sys.modules)
-    finder = NumpyOnly(loaded)
-    sys.meta_path.insert(0, finder)
-    _guard_extensions(frozenset(
+def snapshot() -> tuple[frozenset[str], frozenset[str]]:
+    """The modules loaded now, and the last name parts of the extension modules among them.
+
+    Taken in the warm worker, once: in a child, walking every module would copy its pages.
+    """
+    extensions = frozenset(
         name.rpartition(".")[2] for name, module in list(sys.modules.items())
-        if str(getattr(module, "__file__", "")).endswith((".so", ".pyd"))))
+        if str(getattr(module, "__file__", "")).endswith((".so", ".pyd")))
+    return frozenset(sys.modules), extensions
+
+
+def install(loaded: tuple[frozenset[str], frozenset[str]] | None = None) -> NumpyOnly:
+    """Put the policy first on ``sys.meta_path`` in this process (the child), and return it.
+
+    `loaded` is a `snapshot` taken where the modules are the same (the worker before it
+    forks); by default, one taken now.
+    """
+    modules, extensions = loaded or snapshot()
+    finder = NumpyOnly(modules)
+    sys.meta_path.insert(0, finder)
+    _guard_extensions(extensions)
     return finder

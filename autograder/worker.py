@@ -50,6 +50,12 @@ from autograder.outcome import FunctionSpec
 # setup cell imports (1.4 s a submission otherwise). Not PyTorch, SciPy or conv_ref, which
 # graded code may not import (`autograder.import_policy`): most of the former start-up.
 WARM_MODULES = ("numpy", "autograder.functions", "matplotlib.pyplot")
+# Tripwires that depend on the assignment, planned once in the worker and installed by the
+# children whose job names them: planning walks every module, and in a child that would copy
+# the pages of the whole warm heap (reference counts), 40 ms a submission.
+_JOB_PLANS: dict[tuple[str, ...], tripwires.Plan] = {}
+# The worker's modules when it became ready, for the children's import policy (the same reason).
+_LOADED: tuple = ()
 # What a frame's meta may take at most; the rest of the budget is for values.
 _META_BYTES = 1 << 20
 # The real os._exit: the child replaces os._exit to report a student's call.
@@ -207,9 +213,10 @@ class _Runner:
         # NumPy's own callers keep these (`tripwires.STRIDE_TRICKS`); resolved here, in the
         # child, since they differ from one assignment to the next.
         if forbidden:
-            tripwires.plan(forbidden, numpy_may_call=True).install()
+            job_plan = _JOB_PLANS.get(tuple(forbidden))
+            (job_plan or tripwires.plan(forbidden, numpy_may_call=True)).install()
         tripwires.set_reporter(self.trip)
-        import_policy.install()
+        import_policy.install(_LOADED or None)
         namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         for number, source in cells:
             self.send({"ev": "cell", "i": number})
@@ -454,6 +461,10 @@ def serve(sock: socket.socket) -> None:
         return
     cfg = msg[0]
     _install_tripwires(cfg["forbidden"])
+    _JOB_PLANS[tripwires.STRIDE_TRICKS] = tripwires.plan(tripwires.STRIDE_TRICKS,
+                                                         numpy_may_call=True)
+    global _LOADED
+    _LOADED = import_policy.snapshot()
     sandbox.set_subreaper()
     sandbox.set_undumpable()
     cfg["scratch"] = _prepare_scratch(cfg)
