@@ -45,6 +45,7 @@ from autograder.judge import Definition, score_problem
 from autograder.pool import Cell, RunOutcome, WorkerPool
 from autograder.results import SubmissionResult
 from autograder.sandbox import Limits
+from autograder.tripwires import forbidden_for
 
 if TYPE_CHECKING:
     from autograder.extract import SourceCell
@@ -292,7 +293,8 @@ def run(
             assignment_cases = cases[p.result.assignment]
             calls = [c.call() for problem_cases in assignment_cases.values() for c in problem_cases]
             # The pool names cells as students count them: from 1, markdown included.
-            future = pool.submit([Cell(c.index + 1, c.source) for c in p.cells], calls)
+            future = pool.submit([Cell(c.index + 1, c.source) for c in p.cells], calls,
+                                 forbidden_for(p.result.assignment))
             futures[future] = (p, assignment_cases)
         for future in as_completed(futures):
             p, assignment_cases = futures[future]

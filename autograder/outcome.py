@@ -52,6 +52,8 @@ class CallOutcome:
     message: str = ""
     traceback: str = ""
     seconds: float = 0.0
-    forbidden_call: str = ""  # e.g. "torch.nn.functional.conv1d", when status is "forbidden"
-    mutated: list[str] = field(default_factory=list)  # names of the inputs the call changed
-    returned_view: bool = False  # the returned array shares memory with an input
+    forbidden_call: str = ""  # e.g. "numpy.convolve", when status is "forbidden"
+    # The input arrays the call modified, by parameter name ("x", "weight[0]"; "arg 2" when the
+    # function has no signature to name it by), in argument order.
+    mutated: list[str] = field(default_factory=list)
+    returned_view: bool = False  # an array it returned shares memory with an input array

@@ -116,12 +116,20 @@ class RunOutcome:
 # --------------------------------------------------------------------------- one run
 
 
+class _Names(list):
+    """A field kind: a list of at most 100 str (`CallOutcome.mutated`)."""
+
+
+# Each event the child writes, and its fields' kinds. `trip` comes the moment a tripwire fires,
+# within the cell or call under way.
 _META = {
     "cell": {"i": int},
     "cell_done": {"i": int, "status": str, "error": str, "seconds": float},
     "call": {"k": int},
     "call_done": {"k": int, "status": str, "exc_type": str, "message": str, "traceback": str,
-                  "seconds": float, "forbidden_call": str},
+                  "seconds": float, "forbidden_call": str, "mutated": _Names,
+                  "returned_view": bool},
+    "trip": {"name": str},
     "fatal": {"message": str},
     "done": {},
 }
@@ -133,17 +141,27 @@ class _Corrupt(Exception):
     """The results channel held something our child code never writes."""
 
 
+def _forbidden_message(name: str) -> str:
+    return f"called {name}, which graded code may not use"
+
+
 def _checked(meta: Any) -> dict:
-    if not isinstance(meta, dict) or meta.get("ev") not in _META:
+    """`meta` if it is one of the `_META` events with exactly its fields; raises _Corrupt."""
+    if type(meta) is not dict or type(meta.get("ev")) is not str or meta["ev"] not in _META:
         raise _Corrupt(f"unknown message {meta!r:.100}")
     fields = _META[meta["ev"]]
     if set(meta) != {"ev", *fields}:
-        raise _Corrupt(f"message {meta['ev']!r} has fields {sorted(meta)}")
+        raise _Corrupt(f"message {meta['ev']!r} has fields {sorted(map(str, meta))}"[:300])
     for name, kind in fields.items():
         value = meta[name]
         if kind is float and type(value) is int:
             value = meta[name] = float(value)
-        if type(value) is not kind:
+        if kind is _Names:
+            good = type(value) is list and len(value) <= 100 and \
+                all(type(v) is str for v in value)
+        else:
+            good = type(value) is kind
+        if not good:
             raise _Corrupt(f"message {meta['ev']!r}: {name} is {value!r:.60}")
     return meta
 
@@ -163,6 +181,10 @@ class _Run:
         self.done = False
         self.fatal = ""
         self.timed_out = ""
+        # ("cell"|"call", position) -> the first forbidden function it called. Only ever added
+        # to: what the child reports later cannot take a trip back.
+        self.trips: dict[tuple[str, int], str] = {}
+        self.stray_trip = ""  # a trip between steps: it counts against the next one
 
     # -- input
 
@@ -172,23 +194,35 @@ class _Run:
         self.out_dropped += max(len(chunk) - max(room, 0), 0)
 
     def results(self, chunk: bytes) -> None:
-        """Take bytes from the results pipe; raises _Corrupt."""
+        """Take bytes from the results pipe; raises _Corrupt, and nothing else."""
         try:
-            messages = self.reader.feed(chunk)
+            # One by one: the frames before a bad one count (a `call` just before the junk
+            # its call wrote says which call spoilt the channel).
+            for meta, value in self.reader.messages(chunk):
+                self._event(_checked(wire.decode(meta, max_bytes=1 << 20)), value)
+        except _Corrupt:
+            raise
         except wire.WireError as e:
             raise _Corrupt(str(e)) from None
-        for meta, value in messages:
-            try:
-                meta = wire.decode(meta, max_bytes=1 << 20)
-            except wire.WireError as e:
-                raise _Corrupt(str(e)) from None
-            self._event(_checked(meta), value)
+        except Exception as e:  # whatever the bytes did to us: the channel is spoilt
+            raise _Corrupt(f"{type(e).__name__}: {e}"[:300]) from None
 
     def _event(self, meta: dict, value: bytes) -> None:
         ev, now = meta["ev"], time.monotonic()
         if self.done or self.fatal:
             raise _Corrupt(f"message {ev!r} after the end of the run")
         expected_cell = len(self.cell_runs)
+        if ev == "trip":
+            name = meta["name"][:200]
+            if self.phase:
+                self.trips.setdefault(self.phase[:2], name)
+            else:
+                self.stray_trip = self.stray_trip or name
+            return
+        if ev in ("cell", "call") and self.stray_trip:
+            position = expected_cell if ev == "cell" else meta["k"]
+            self.trips.setdefault((ev, position), self.stray_trip)
+            self.stray_trip = ""
         if ev == "cell":
             if self.phase or self.outcomes or expected_cell >= len(self.cells) \
                     or meta["i"] != self.cells[expected_cell].number:
@@ -198,8 +232,11 @@ class _Run:
             if not self.phase or self.phase[0] != "cell" or meta["i"] != self.cells[
                     self.phase[1]].number or meta["status"] not in ("ok", "error"):
                 raise _Corrupt(f"cell {meta['i']} ended out of order")
-            self.cell_runs.append(CellRun(meta["i"], meta["status"], meta["error"],
-                                          meta["seconds"]))
+            run = CellRun(meta["i"], meta["status"], meta["error"][:20000], meta["seconds"])
+            tripped = self.trips.get(self.phase[:2])
+            if tripped and not run.error.startswith(_forbidden_message(tripped)):
+                run.status, run.error = "error", f"{_forbidden_message(tripped)}\n{run.error}"
+            self.cell_runs.append(run)
             self.phase = None
         elif ev == "call":
             if self.phase or meta["k"] != len(self.outcomes) or meta["k"] >= len(self.calls):
@@ -218,16 +255,39 @@ class _Run:
         else:
             self.done = True
 
+    def _forbid_tripped_functions(self) -> None:
+        """Every case of a function that tripped on one is forbidden.
+
+        Code that trips once can stop the next trips from being reported (its
+        process is its own); what it did on one case it does on every case.
+        """
+        first: dict[str, tuple[str, str]] = {}
+        for (kind, k), name in sorted(self.trips.items()):
+            if kind == "call" and k < len(self.outcomes):
+                first.setdefault(self.outcomes[k].problem, (name, self.outcomes[k].case))
+        for out in self.outcomes:
+            if out.problem in first and out.status != "forbidden":
+                name, case = first[out.problem]
+                out.status, out.forbidden_call, out.value = "forbidden", name, None
+                out.returned_view = False
+                out.message = f"called {name} in case {case!r}, which graded code may not use"
+
     def _outcome(self, meta: dict, value: bytes) -> CallOutcome:
         call = self.calls[meta["k"]]
         out = CallOutcome(call.problem, call.case, meta["status"], None, meta["exc_type"][:200],
                           meta["message"][:5000], meta["traceback"][:20000], meta["seconds"],
-                          meta["forbidden_call"][:200])
+                          meta["forbidden_call"][:200], [m[:200] for m in meta["mutated"]],
+                          meta["returned_view"])
+        tripped = self.trips.get(("call", meta["k"]))
+        if tripped:  # whatever the child says now
+            out.status, out.forbidden_call = "forbidden", tripped
+            out.message, out.returned_view = _forbidden_message(tripped), False
         if out.status == "ok":
             try:
                 out.value = wire.decode(value, max_bytes=self.limits.result_bytes)
-            except wire.WireError as e:
+            except Exception as e:  # WireError, or anything a forged blob makes NumPy raise
                 out.status, out.message = "invalid_output", str(e).removeprefix("wire.decode: ")
+                out.message = out.message[:1000]
         elif out.status == "timeout" and not self.timed_out:
             self.timed_out = f"{_call_name(call)} {out.message}"
         return out
@@ -319,17 +379,24 @@ class _Run:
             not_run = f"the process died ({cause}) {self.where()}"
         else:  # the grader lost the worker, or a forged end of the run
             not_run = crashed or "the run ended before this case"
+        tripped = self.trips.get(self.phase[:2], "") if self.phase else ""
         if self.phase and self.phase[0] == "cell":
             number = self.cells[self.phase[1]].number
-            self.cell_runs.append(CellRun(number, "timeout" if timeout else "error", reason,
+            error = f"{_forbidden_message(tripped)}\n{reason}" if tripped else reason
+            self.cell_runs.append(CellRun(number, "timeout" if timeout else "error", error,
                                           time.monotonic() - self.phase[2]))
         elif self.phase:  # the call under way: the only one that ran into the end
             call = self.calls[self.phase[1]]
             verdict = "invalid_output" if corrupt else "timeout" if timeout else "crashed"
-            self.outcomes.append(CallOutcome(call.problem, call.case, verdict, message=reason,
-                                             seconds=time.monotonic() - self.phase[2]))
+            outcome = CallOutcome(call.problem, call.case, verdict, message=reason,
+                                  seconds=time.monotonic() - self.phase[2])
+            if tripped:  # the forbidden call is the verdict; how the run ended comes after
+                outcome.status, outcome.forbidden_call = "forbidden", tripped
+                outcome.message = f"{_forbidden_message(tripped)}; then {reason}"
+            self.outcomes.append(outcome)
         for call in self.calls[len(self.outcomes):]:
             self.outcomes.append(CallOutcome(call.problem, call.case, "not_run", message=not_run))
+        self._forbid_tripped_functions()
         text = self.out.decode("utf-8", errors="replace")
         if self.out_dropped:
             text += f"\n[output truncated: {self.out_dropped} more bytes not shown]\n"
@@ -652,8 +719,13 @@ class WorkerPool:
         ready = [w for w in self._workers if w.ready]
         return isolation_level(self.sandbox, ready[0].layers if ready else [])
 
-    def submit(self, cells: list[Cell], calls: list[Call]) -> concurrent.futures.Future:
+    def submit(self, cells: list[Cell], calls: list[Call],
+               forbidden: Sequence[str] = ()) -> concurrent.futures.Future:
         """Queue one submission; the future gives its `RunOutcome`.
+
+        `forbidden`: patterns tripwired in this submission only, on top of the
+        pool's, which NumPy's own modules may still call
+        (`autograder.tripwires.forbidden_for` the assignment).
 
         Raises
         ------
@@ -674,8 +746,12 @@ class WorkerPool:
             if not isinstance(c, Call):
                 raise TypeError(f"WorkerPool.submit: calls expects Call objects, got {c!r:.80}")
             _check_functions((c.args, c.kwargs))
+        if isinstance(forbidden, str) or not all(isinstance(p, str) and p for p in forbidden):
+            raise TypeError(f"WorkerPool.submit: forbidden expects a sequence of patterns, "
+                            f"got {forbidden!r:.80}")
         job = wire.message({
             "op": "run",
+            "forbidden": list(forbidden),
             "cells": [(c.number, c.source) for c in cells],
             "calls": [{"problem": c.problem, "case": c.case, "args": tuple(c.args),
                        "kwargs": dict(c.kwargs), "timeout": c.timeout} for c in calls],
@@ -684,9 +760,10 @@ class WorkerPool:
         self._jobs.put((cells, calls, job, future))
         return future
 
-    def run(self, cells: list[Cell], calls: list[Call]) -> RunOutcome:
+    def run(self, cells: list[Cell], calls: list[Call],
+            forbidden: Sequence[str] = ()) -> RunOutcome:
         """Run one submission and wait for its outcome."""
-        return self.submit(cells, calls).result()
+        return self.submit(cells, calls, forbidden).result()
 
     def _warm_up(self, worker: _Worker) -> Exception | None:
         """Wait for `worker` to start; log once every worker has. Its failure, if any.

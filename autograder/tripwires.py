@@ -6,11 +6,17 @@ The warm worker resolves the patterns once (`plan`), including every other
 module attribute that refers to the same function (``np.convolve`` is also
 ``numpy._core.numeric.convolve``), and installs the tripwires (`Plan.install`)
 before it forks any child. Packages the worker does not import up front
-(SciPy: a third of a worker's start-up, and no notebook needs it) get their
-tripwires in the child, from an import hook, when a submission imports them
-and before the submission sees the module. A tripwire records the dotted
-name in `TRIPPED` and raises `ForbiddenCall`; the record survives a student's
-``except``.
+(PyTorch, SciPy: graded code may not import them at all,
+`autograder.import_policy`) get their tripwires in the child, from an import
+hook, should a submission get them imported anyway.
+
+A tripwire records the dotted name in `TRIPPED`, tells the grader at once
+through the reporter the child sets (`set_reporter`: a ``trip`` frame on the
+results channel), and raises `ForbiddenCall`. The grader's record is the one
+that counts: the student's code can clear `TRIPPED` or catch the exception,
+not unsay a frame already written. Tripwires made with ``numpy_may_call``
+(`STRIDE_TRICKS`) let NumPy's own callers through (``np.vectorize`` with a
+signature uses ``as_strided``) and trip only for everyone else.
 """
 
 from __future__ import annotations
@@ -33,7 +39,9 @@ DEFAULT_FORBIDDEN: tuple[str, ...] = (
     "torch.nn.Conv*.forward",
     "numpy.convolve",
     "numpy.correlate",
+    "numpy.polymul",  # a convolution under another name (np.polynomial's polymul calls convolve)
     "numpy._core.multiarray.correlate*",  # what numpy.correlate calls, reachable on its own
+    "numpy._core._multiarray_umath.correlate*",  # the extension module that defines them
     "scipy.signal.*convolve*",
     "scipy.signal.*correlate*",
     "scipy.ndimage.convolve*",
@@ -41,20 +49,66 @@ DEFAULT_FORBIDDEN: tuple[str, ...] = (
     "conv_ref.*",
 )
 
+# Forbidden only before 04_toeplitz (COURSE_SPEC): `forbidden_for`.
+STRIDE_TRICKS: tuple[str, ...] = (
+    "numpy.lib.stride_tricks.as_strided",
+    "numpy.lib.stride_tricks.sliding_window_view",
+)
+_STRIDE_TRICKS_FROM = "04_toeplitz"
+
 # Names of forbidden functions called in this process, in order.
 TRIPPED: list[str] = []
+# Called with the dotted name when a tripwire fires (the child's `_Runner.trip`).
+_reporter: Callable[[str], None] | None = None
+
+
+def set_reporter(report: Callable[[str], None] | None) -> None:
+    """Have every tripwire call `report(name)` the moment it fires."""
+    global _reporter
+    _reporter = report
+
+
+def forbidden_for(assignment: str) -> tuple[str, ...]:
+    """Patterns forbidden in `assignment` on top of `DEFAULT_FORBIDDEN`.
+
+    >>> forbidden_for("01_conv1d") == STRIDE_TRICKS, forbidden_for("04_toeplitz")
+    (True, ())
+    """
+    from autograder import catalog
+
+    order = catalog.ASSIGNMENTS
+    if assignment in order and order.index(assignment) < order.index(_STRIDE_TRICKS_FROM):
+        return STRIDE_TRICKS
+    return ()
 
 
 class ForbiddenCall(BaseException):  # noqa: N818 - read as "forbidden call", like KeyboardInterrupt
     """Raised by a tripwire; a BaseException so that ``except Exception`` does not hide it."""
 
 
-def tripwire(name: str) -> Callable:
-    """A stand-in for the forbidden function `name`."""
+def _trip(name: str) -> None:
+    TRIPPED.append(name)
+    if _reporter is not None:
+        _reporter(name)
+    raise ForbiddenCall(f"{name} may not be used in graded code")
 
-    def forbidden(*args, **kwargs):
-        TRIPPED.append(name)
-        raise ForbiddenCall(f"{name} may not be used in graded code")
+
+def tripwire(name: str, original: Callable | None = None) -> Callable:
+    """A stand-in for the forbidden function `name`.
+
+    With `original`, calls from NumPy's own modules go through to it (the
+    original then stays reachable from the stand-in: only for functions
+    anyone could rewrite in a few lines of NumPy, never for a convolution).
+    """
+    if original is None:
+        def forbidden(*args, **kwargs):
+            _trip(name)
+    else:
+        def forbidden(*args, **kwargs):
+            caller = sys._getframe(1).f_globals.get("__name__", "")
+            if isinstance(caller, str) and caller.startswith("numpy."):
+                return original(*args, **kwargs)
+            _trip(name)
 
     forbidden.__name__ = forbidden.__qualname__ = name.rsplit(".", 1)[-1]
     forbidden.forbidden_name = name
@@ -138,13 +192,15 @@ class Plan:
                 continue  # a read-only alias; the canonical name is still covered
 
 
-def plan(patterns: Iterable[str]) -> Plan:
+def plan(patterns: Iterable[str], numpy_may_call: bool = False) -> Plan:
     """Resolve `patterns` and find every module-level alias of what they name.
 
     Parameters
     ----------
     patterns : iterable of str
         Dotted names with globs, e.g. `DEFAULT_FORBIDDEN`.
+    numpy_may_call : bool
+        Let NumPy's own modules call the originals (`STRIDE_TRICKS`).
 
     Returns
     -------
@@ -157,7 +213,8 @@ def plan(patterns: Iterable[str]) -> Plan:
         if not isinstance(pattern, str) or not pattern:
             raise ValueError(f"tripwires.plan: patterns expects dotted names, got {pattern!r}")
         for owner, attr, dotted, obj in _resolve(pattern):
-            wire = found.setdefault(id(obj), (obj, tripwire(dotted)))[1]
+            wire = found.setdefault(
+                id(obj), (obj, tripwire(dotted, obj if numpy_may_call else None)))[1]
             sites.append((owner, attr, wire))
     for module in list(sys.modules.values()):
         namespace = getattr(module, "__dict__", None)

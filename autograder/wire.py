@@ -34,8 +34,10 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import socket
 import struct
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -49,6 +51,7 @@ MAX_DEPTH = 64
 # The kinds of dtype that are plain numbers: bool, int, unsigned, float, complex.
 PLAIN_KINDS = "biufc"
 _HEADER = struct.Struct(">4sI")
+_MAX_NDIM = 64  # numpy.ndarray's own limit (NPY_MAXDIMS)
 _NONFINITE = {"nan": math.nan, "inf": math.inf, "-inf": -math.inf}
 
 
@@ -177,35 +180,67 @@ def encode(
 # --------------------------------------------------------------------------- decoding
 
 
+# The header of a .npy blob as NumPy writes it for a plain array, and nothing else: parsed
+# here, not by numpy.lib.format, whose reader runs `ast.literal_eval`. CPython 3.11's AST
+# constructor keeps one recursion counter per interpreter, so parsing in a dispatcher thread
+# while the main thread parses a notebook cell raises SystemError in either of them.
+_NPY_HEADER = re.compile(
+    r"\{'descr': '(?P<descr>[<>|=]?[A-Za-z]+[0-9]*)', "
+    r"'fortran_order': (?P<fortran>True|False), "
+    r"'shape': \((?P<shape>(?:-?[0-9]+, )*(?:-?[0-9]+,?)?)\), \} *\n")
+_NPY_MAGIC = b"\x93NUMPY"
+
+
+def _npy_header(blob: bytes) -> tuple[tuple[int, ...], bool, np.dtype, int]:
+    """(shape, fortran_order, dtype, offset of the data) of a .npy blob; raises WireError."""
+    if blob[:6] != _NPY_MAGIC or len(blob) < 10:
+        raise WireError("wire.decode: invalid .npy header (no .npy magic)")
+    version = (blob[6], blob[7])
+    if version == (1, 0):
+        n, start = int.from_bytes(blob[8:10], "little"), 10
+    elif version == (2, 0) and len(blob) >= 12:
+        n, start = int.from_bytes(blob[8:12], "little"), 12
+    else:
+        raise WireError(f"wire.decode: unsupported .npy version {version}")
+    text = blob[start:start + n]
+    match = _NPY_HEADER.fullmatch(text.decode("latin1")) if len(text) == n else None
+    if match is None:
+        raise WireError(f"wire.decode: invalid .npy header ({text[:80]!r})")
+    try:
+        dtype = np.dtype(match["descr"])
+    except TypeError as e:
+        raise WireError(f"wire.decode: invalid .npy header ({e})") from None
+    shape = tuple(int(v) for v in match["shape"].replace(" ", "").split(",") if v)
+    if len(match["shape"]) > 0 and "," not in match["shape"]:
+        raise WireError(f"wire.decode: invalid .npy header ({text[:80]!r})")  # "(3)": no tuple
+    return shape, match["fortran"] == "True", dtype, start + n
+
+
 def _read_npy(blob: bytes) -> np.ndarray:
     """Read one ``.npy`` blob after checking that its header tells the truth."""
-    fp = io.BytesIO(blob)
-    try:
-        version = np.lib.format.read_magic(fp)
-        read_header = {(1, 0): np.lib.format.read_array_header_1_0,
-                       (2, 0): np.lib.format.read_array_header_2_0}.get(version)
-        if read_header is None:
-            raise WireError(f"wire.decode: unsupported .npy version {version}")
-        shape, fortran_order, dtype = read_header(fp)
-    except WireError:
-        raise
-    except Exception as e:  # numpy raises ValueError, EOFError, SyntaxError... on bad headers
-        raise WireError(f"wire.decode: invalid .npy header ({e})") from None
+    shape, fortran_order, dtype, offset = _npy_header(blob)
     if dtype.kind not in PLAIN_KINDS or dtype.hasobject or dtype.fields is not None:
         raise WireError(f"wire.decode: array of dtype {dtype} is not plain numbers")
-    # numpy's header reader accepts negative sizes; reshaping to them raises a bare ValueError.
     if any(n < 0 for n in shape):
         raise WireError(
             f"wire.decode: an array header claims shape {shape}, which has a negative dimension"
         )
+    if len(shape) > _MAX_NDIM:
+        raise WireError(f"wire.decode: an array header claims {len(shape)} dimensions; "
+                        f"NumPy allows at most {_MAX_NDIM}")
     claimed = math.prod(shape) * dtype.itemsize
-    present = len(blob) - fp.tell()
+    present = len(blob) - offset
     if claimed != present:
         raise WireError(
             f"wire.decode: an array header claims shape {shape} of {dtype} "
             f"({claimed} bytes) but {present} bytes are present"
         )
-    return np.lib.format.read_array(io.BytesIO(blob), allow_pickle=False)
+    try:
+        flat = np.frombuffer(blob, dtype=dtype, count=math.prod(shape), offset=offset)
+        return flat.reshape(shape, order="F" if fortran_order else "C").copy(order="K")
+    except Exception as e:  # the checks above should leave nothing, but the bytes are foreign
+        raise WireError(f"wire.decode: invalid .npy data ({type(e).__name__}: {e})"[:300]) \
+            from None
 
 
 class _Decoder:
@@ -323,6 +358,8 @@ def decode(
         return _Decoder(blobs, allow_functions).node(header["tree"], 0)
     except RecursionError:
         raise WireError("wire.decode: nested too deeply") from None
+    except OverflowError as e:  # a JSON int too large for a float, where a float is expected
+        raise WireError(f"wire.decode: {e}") from None
 
 
 def _reject_constant(name: str) -> Any:
@@ -385,11 +422,18 @@ class FrameReader:
         WireError
             A bad frame, or more than `max_bytes` in total.
         """
+        return list(self.messages(chunk))
+
+    def messages(self, chunk: bytes) -> Iterator[tuple[bytes, bytes]]:
+        """Add bytes; yield the messages now complete, one by one.
+
+        Unlike `feed`, the messages before a bad frame are given before the
+        `WireError`: what a writer sent before it spoilt the stream still counts.
+        """
         self.received += len(chunk)
         if self.received > self.max_bytes:
             raise WireError(f"more than {_mib(self.max_bytes)} of results were sent")
         self._buf += chunk
-        messages = []
         while len(self._buf) >= _HEADER.size:
             magic, n = _HEADER.unpack_from(self._buf)
             if magic != FRAME_MAGIC:
@@ -398,9 +442,9 @@ class FrameReader:
                 raise WireError(f"a frame claims {n} bytes; the limit is {self.max_bytes}")
             if len(self._buf) < _HEADER.size + n:
                 break
-            messages.append(_split(bytes(self._buf[_HEADER.size:_HEADER.size + n])))
+            message = _split(bytes(self._buf[_HEADER.size:_HEADER.size + n]))
             del self._buf[:_HEADER.size + n]
-        return messages
+            yield message
 
     @property
     def pending(self) -> int:

@@ -12,11 +12,14 @@ it), then serves jobs from the grader over the Unix socket FD
             output pipe); answered by ``started`` then ``ended`` (wait status)
 ``kill``    end the running child now
 
-The child confines itself (`autograder.sandbox`), executes the cells in one
-fresh namespace, calls each graded function, and reports on the results pipe
-as it goes (`_Runner`): ``cell``/``cell_done``, ``call``/``call_done`` (with
-the returned value), ``fatal`` (what ended the process; the grader knows
-where), ``done``. It never judges a value. Cells are named by the number the
+The child confines itself (`autograder.sandbox`), installs the import policy
+and the job's own tripwires, executes the cells in one fresh namespace, calls
+each graded function, and reports on the results pipe as it goes
+(`_Runner`): ``cell``/``cell_done``, ``call``/``call_done`` (with the returned
+value, the arguments the call modified, whether it returned a view of one),
+``trip`` (a forbidden function was called: sent the moment it happens),
+``fatal`` (what ended the process; the grader knows where), ``done``. It
+never judges a value. Cells are named by the number the
 grader gives them (the notebook's, as a student counts), in messages and in
 tracebacks (``File "<cell 12>"``). After the
 child ends, the worker kills whatever it left running and wipes the scratch
@@ -27,6 +30,8 @@ so the next submission starts from the same state.
 from __future__ import annotations
 
 import builtins
+import hashlib
+import inspect
 import linecache
 import os
 import select
@@ -35,17 +40,27 @@ import socket
 import stat
 import sys
 import tempfile
+import threading
 import time
 import traceback
 from typing import Any
 
-from autograder import sandbox, seccomp, tripwires, wire
+import numpy as np
+
+from autograder import import_policy, sandbox, seccomp, tripwires, wire
 from autograder.outcome import FunctionSpec
 
-# What the notebooks import, imported before the first fork so that no submission pays for it.
-# The sandbox holds NumPy and the stand-ins of `autograder.staging` only (no PyTorch, SciPy
-# or Matplotlib); without bubblewrap their tripwires go in on import (`_TripwiresOnImport`).
+# Imported before the first fork so that no submission pays for them: NumPy, the one library
+# graded code may use, what the worker itself needs, and the notebooks' setup imports. Under
+# bubblewrap Matplotlib and convplot are the harmless stand-ins of `autograder.staging`; not
+# PyTorch, SciPy or conv_ref, which graded code may not import (`autograder.import_policy`).
 WARM_MODULES = ("numpy", "autograder.functions", "matplotlib.pyplot", "convplot")
+# Tripwires that depend on the assignment, planned once in the worker and installed by the
+# children whose job names them: planning walks every module, and in a child that would copy
+# the pages of the whole warm heap (reference counts), 40 ms a submission.
+_JOB_PLANS: dict[tuple[str, ...], tripwires.Plan] = {}
+# The worker's modules when it became ready, for the children's import policy (the same reason).
+_LOADED: tuple = ()
 # What a frame's meta may take at most; the rest of the budget is for values.
 _META_BYTES = 1 << 20
 # The real os._exit: the child replaces os._exit to report a student's call.
@@ -75,6 +90,66 @@ def _message(exc: BaseException) -> str:
         return "<unprintable>"
 
 
+def _arrays(value: Any, where: str, depth: int = 0):
+    """(where, array) for every ndarray in plain containers, e.g. ``("x[1]", a)``."""
+    if isinstance(value, np.ndarray):
+        yield where, value
+    elif depth < wire.MAX_DEPTH and type(value) in (list, tuple):
+        for i, v in enumerate(value):
+            yield from _arrays(v, f"{where}[{i}]", depth + 1)
+    elif depth < wire.MAX_DEPTH and type(value) is dict:
+        for k, v in value.items():
+            yield from _arrays(v, f"{where}[{k!r}]", depth + 1)
+
+
+def _digest(a: np.ndarray, blake2b=hashlib.blake2b) -> bytes:
+    # Bound at import: a student who rebinds hashlib's names changes nothing here.
+    h = blake2b(f"{a.dtype.str}{a.shape}".encode(), digest_size=16)
+    h.update(a.tobytes())
+    return h.digest()
+
+
+def _argument_names(fn: Any, args: tuple, kwargs: dict) -> list[str]:
+    """How messages name each argument: the parameter's name, else ``arg 0`` / the keyword."""
+    names = [f"arg {i}" for i in range(len(args))] + list(kwargs)
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+    except (TypeError, ValueError):  # no signature, or arguments it does not take
+        return names
+    params = list(bound.signature.parameters.values())
+    positional = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                       p.POSITIONAL_OR_KEYWORD)]
+    for i in range(min(len(args), len(positional))):
+        names[i] = positional[i]
+    return names
+
+
+class _Inputs:
+    """Fingerprints of a call's input arrays, to tell afterwards which ones the call changed."""
+
+    def __init__(self, fn: Any, args: tuple, kwargs: dict):
+        names = _argument_names(fn, args, kwargs)
+        values = list(args) + list(kwargs.values())
+        self.arrays = [(where, a) for name, v in zip(names, values, strict=True)
+                       for where, a in _arrays(v, name)]
+        self.digests = [_digest(a) for _, a in self.arrays]
+
+    def mutated(self) -> list[str]:
+        """The inputs whose contents, shape or dtype changed, e.g. ``["x"]``."""
+        changed = [where for (where, a), d in zip(self.arrays, self.digests, strict=True)
+                   if _digest(a) != d]
+        return list(dict.fromkeys(changed))
+
+    def viewed_by(self, result: Any, may_share=np.may_share_memory) -> bool:
+        """Whether an array in `result` shares memory with an input array."""
+        try:
+            out = [a for _, a in _arrays(result, "result")]
+            # Bounds only: the inputs are fresh arrays, so any overlap comes from one of them.
+            return any(may_share(r, a) for r in out for _, a in self.arrays)
+        except Exception:  # a student's ndarray subclass may refuse
+            return False
+
+
 def _rebuild(value: Any) -> Any:
     """Turn every `FunctionSpec` in a call's arguments into its NumPy function."""
     if isinstance(value, FunctionSpec):
@@ -97,16 +172,23 @@ class _Runner:
         self.budget = limits.result_bytes
         self.pid = os.getpid()
         self.timer_armed = False
+        # Whole frames only, also when a student's thread trips while the main thread writes.
+        self.lock = threading.RLock()
 
     def send(self, meta: dict, value: bytes = b"") -> None:
         if os.getpid() != self.pid:
             # A copy made by the student's os.fork() must never speak for the submission.
             _exit(0)
         data = wire.frame(wire.encode(meta, max_bytes=_META_BYTES), value)
-        self.budget -= len(data)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(self.fd, view):]
+        with self.lock:
+            self.budget -= len(data)
+            view = memoryview(data)
+            while view:
+                view = view[os.write(self.fd, view):]
+
+    def trip(self, name: str) -> None:
+        """Tell the grader at once that forbidden function `name` was called."""
+        self.send({"ev": "trip", "name": str(name)})
 
     def fatal(self, cause: str) -> None:
         """Report what ends the process, e.g. ``"called sys.exit(3)"``, and end it."""
@@ -131,7 +213,15 @@ class _Runner:
             self.timer_armed = False
             raise CallTimeout
 
-    def run(self, cells: list, calls: list) -> None:
+    def run(self, cells: list, calls: list, forbidden: list | tuple = ()) -> None:
+        """Run the cells, then the calls; `forbidden`: the job's own tripwire patterns."""
+        # NumPy's own callers keep these (`tripwires.STRIDE_TRICKS`); resolved here, in the
+        # child, since they differ from one assignment to the next.
+        if forbidden:
+            job_plan = _JOB_PLANS.get(tuple(forbidden))
+            (job_plan or tripwires.plan(forbidden, numpy_may_call=True)).install()
+        tripwires.set_reporter(self.trip)
+        import_policy.install(_LOADED or None)
         namespace: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
         for number, source in cells:
             self.send({"ev": "cell", "i": number})
@@ -162,7 +252,8 @@ class _Runner:
 
     def _call(self, k: int, call: dict, namespace: dict) -> None:
         meta = {"ev": "call_done", "k": k, "status": "ok", "exc_type": "", "message": "",
-                "traceback": "", "seconds": 0.0, "forbidden_call": ""}
+                "traceback": "", "seconds": 0.0, "forbidden_call": "", "mutated": [],
+                "returned_view": False}
         fn = namespace.get(call["problem"])
         if fn is None or not callable(fn):
             meta["status"] = "missing"
@@ -172,12 +263,15 @@ class _Runner:
             return
         seconds = call["timeout"] or self.limits.call_seconds
         value = b""
+        args, kwargs = _rebuild(call["args"]), _rebuild(call["kwargs"])
+        inputs = _Inputs(fn, args, kwargs)
+        result = None
         tripwires.TRIPPED.clear()
         start = time.perf_counter()
         try:
             self.timer_armed = True
             signal.setitimer(signal.ITIMER_REAL, seconds)
-            result = fn(*_rebuild(call["args"]), **_rebuild(call["kwargs"]))
+            result = fn(*args, **kwargs)
             # Encoding may run the student's code too (__iter__, __float__...): keep the timer.
             value = wire.encode(result, max_bytes=max(0, self.budget - _META_BYTES),
                                 name="the return value")
@@ -199,6 +293,8 @@ class _Runner:
         meta["seconds"] = time.perf_counter() - start
         if os.getpid() != self.pid:
             _exit(0)
+        meta["mutated"] = inputs.mutated()
+        meta["returned_view"] = meta["status"] == "ok" and inputs.viewed_by(result)
         if tripwires.TRIPPED:
             meta.update(status="forbidden", forbidden_call=tripwires.TRIPPED[0],
                         message=f"called {tripwires.TRIPPED[0]}, which graded code may not use")
@@ -258,7 +354,7 @@ def _child(cfg: dict, job: dict, res_fd: int, out_fd: int, setup_fd: int) -> Non
     signal.signal(signal.SIGALRM, runner.on_alarm)
     signal.signal(signal.SIGINT, signal.default_int_handler)
     os._exit = runner.patched_exit
-    runner.run(job["cells"], job["calls"])
+    runner.run(job["cells"], job["calls"], job.get("forbidden", ()))
     sys.stdout.flush()
     sys.stderr.flush()
     _exit(0)
@@ -466,6 +562,10 @@ def serve(sock: socket.socket) -> None:
         return
     cfg = msg[0]
     _install_tripwires(cfg["forbidden"])
+    _JOB_PLANS[tripwires.STRIDE_TRICKS] = tripwires.plan(tripwires.STRIDE_TRICKS,
+                                                         numpy_may_call=True)
+    global _LOADED
+    _LOADED = import_policy.snapshot()
     sandbox.set_subreaper()
     sandbox.set_undumpable()
     cfg["scratch"] = _prepare_scratch(cfg)

@@ -206,11 +206,12 @@ def test_patching_allclose_changes_nothing_in_the_grader(hostile):
     assert any("assigns to `numpy.allclose`" in n for n in r.notes)
 
 
-def test_calling_torch_is_forbidden_and_flagged_with_its_line(hostile):
+def test_calling_torch_is_refused_and_flagged_with_its_line(hostile):
     r = hostile[0]["calls_torch"]
-    # PyTorch is not in the sandbox: the cell's import fails, so conv1d is never defined.
+    # Graded code cannot import it at all: the cell that would define conv1d stops there.
     assert statuses(r, "conv1d") == {"missing"}
-    assert any("ModuleNotFoundError" in n or "ImportError" in n for n in r.notes)
+    assert any("ImportError: graded code must use NumPy only: 'torch' is not available while "
+               "grading" in n for n in r.notes)
     assert r.problems["conv1d"].score == 0
     assert r.score == max_score(A) - 5
     assert "forbidden_call" in r.flags

@@ -214,7 +214,8 @@ FORGE_ARRAY = WRITE_RESULT_FD + """
         blob = buf.getvalue() + b"\\0" * n_bytes
         meta = wire.encode({"ev": "call_done", "k": 0, "status": "ok", "exc_type": "",
                             "message": "", "traceback": "", "seconds": 0.0,
-                            "forbidden_call": ""})
+                            "forbidden_call": "", "mutated": [],
+                            "returned_view": False})
         tree = b'{"tree":{"$":"ndarray","blob":0},"blobs":[%d]}' % len(blob)
         value = wire.MAGIC + len(tree).to_bytes(4, "big") + tree + blob
         for fd in result_fds():
@@ -396,5 +397,15 @@ def test_a_killed_warm_worker_is_replaced(pool):
 
 
 def _child_running(worker) -> bool:
-    """Whether a submission's process (its own user id) exists."""
-    return any(_uid_of(p) == worker.uid for p in os.listdir("/proc") if p.isdigit())
+    """Whether a submission's process (its own user id) is asleep: in its cell's sleep, so past
+    the frame that says the cell started."""
+    return any(_uid_of(p) == worker.uid and _state_of(p) == "S"
+               for p in os.listdir("/proc") if p.isdigit())
+
+
+def _state_of(pid: str) -> str | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return next(line.split()[1] for line in f if line.startswith("State:"))
+    except OSError:
+        return None

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import wire
+from autograder import import_policy, tripwires, wire
 from autograder.outcome import Call, FunctionSpec
 from autograder.pool import RunOutcome, WorkerPool, _Corrupt, _Run
 from autograder.sandbox import Limits, bwrap_available
@@ -119,13 +119,19 @@ def test_function_arguments_are_rebuilt_inside(pool):
 @pytest.mark.parametrize("body, name", [
     ("return np.convolve(x, x)", "numpy.convolve"),
     ("from numpy import correlate\n    return correlate(x, x)", "numpy.correlate"),
+    ("return np.polymul(x, x)", "numpy.polymul"),
+    ("return np.poly1d(x) * np.poly1d(x)", "numpy.polymul"),
+    ("return np.polynomial.polynomial.polymul(x, x)", "numpy.convolve"),
+    ("return np.polynomial.Polynomial(x) * np.polynomial.Polynomial(x)", "numpy.convolve"),
     ("return np._core.multiarray.correlate2(x, x, 0)", "numpy._core.multiarray.correlate2"),
+    ("return np._core._multiarray_umath.correlate(x, x, 0)", "numpy._core.multiarray.correlate"),
+    ("import numpy.ma\n    return np.ma.convolve(x, x)", "numpy.convolve"),
     ("try:\n        return np.convolve(x, x)\n    except BaseException:\n        return x",
      "numpy.convolve"),
 ])
 def test_forbidden_calls_trip(pool, body, name):
-    out = pool.run(cells(f"import numpy as np\ndef f(x):\n    {body}"),
-                   [Call("f", "a", (np.arange(4.0),))])
+    src = f"import numpy as np\ndef f(x):\n    {body}"
+    out = pool.run(cells(src), [Call("f", "a", (np.arange(4.0),))])
     call = out.calls[0]
     assert (call.status, call.forbidden_call) == ("forbidden", name)
     assert call.message == f"called {name}, which graded code may not use"
@@ -147,19 +153,62 @@ def test_libraries_beyond_numpy_are_absent_from_the_sandbox(pool, module):
     """
     out = pool.run(cells(src), [Call("f", "a")])
     assert out.calls[0].value in ("ImportError", "ModuleNotFoundError")
+@pytest.mark.parametrize("body", [
+    "import torch\n    return torch.conv1d",
+    "import torch.nn.functional as F\n    return F.conv1d",
+    "import scipy.signal\n    return scipy.signal.convolve2d(x[None], x[None])",
+    "from scipy.ndimage import correlate1d\n    return correlate1d(x, x)",
+    "import conv_ref\n    return conv_ref.corr1d(x, x)",
+    "return __import__('sk' + 'learn')",
+    "import importlib\n    return importlib.import_module('to' + 'rch')",
+])
+def test_libraries_other_than_numpy_cannot_be_imported(pool, body):
+    src = f"import numpy as np\ndef f(x):\n    {body}"
+    out = pool.run(cells(src), [Call("f", "a", (np.arange(4.0),))])
+    call = out.calls[0]
+    assert (call.status, call.exc_type) == ("raised", "ImportError")
+    assert call.message.startswith("graded code must use NumPy only: '")
+    assert call.message.endswith("' is not available while grading")
 
 
 def test_allowed_library_functions_do_not_trip(pool):
     src = """
         import numpy as np
+        import matplotlib.pyplot as plt
         from numpy.lib.stride_tricks import sliding_window_view
         def f(x):
             windows = sliding_window_view(np.pad(x, 1), 3)
-            return windows.sum(axis=1), np.maximum(x, 0)
+            plt.plot(x)
+            return windows.sum(axis=1), np.fft.irfft(np.fft.rfft(x), len(x))
     """
     out = pool.run(cells(src), [Call("f", "a", (np.array([1.0, -2.0, 3.0]),))])
     assert out.calls[0].status == "ok"
     np.testing.assert_array_equal(out.calls[0].value[0], [-1.0, 2.0, 1.0])
+    np.testing.assert_allclose(out.calls[0].value[1], [1.0, -2.0, 3.0])
+
+
+def test_stride_tricks_trip_only_where_the_submission_forbids_them(pool):
+    src = """
+        import numpy as np
+        from numpy.lib.stride_tricks import as_strided, sliding_window_view
+        def windows(x):
+            return sliding_window_view(x, 2)
+        def strided(x):
+            return as_strided(x, (2, 2), (8, 8))
+        def vectorized(x):  # NumPy's own use of as_strided
+            return np.vectorize(lambda v: v[::-1], signature="(n)->(n)")(x[None])[0]
+    """
+    x = np.arange(3.0)
+    calls = [Call("windows", "a", (x,)), Call("strided", "a", (x,)), Call("vectorized", "a", (x,))]
+    forbidden = pool.run(cells(src), calls, forbidden=tripwires.STRIDE_TRICKS)
+    assert [(c.status, c.forbidden_call) for c in forbidden.calls] == [
+        ("forbidden", "numpy.lib.stride_tricks.sliding_window_view"),
+        ("forbidden", "numpy.lib.stride_tricks.as_strided"), ("ok", "")]
+    np.testing.assert_array_equal(forbidden.calls[2].value, [2.0, 1.0, 0.0])
+    allowed = pool.run(cells(src), calls)
+    assert [c.status for c in allowed.calls] == ["ok", "ok", "ok"]
+    assert tripwires.forbidden_for("03_one_by_one") == tripwires.STRIDE_TRICKS
+    assert tripwires.forbidden_for("04_toeplitz") == tripwires.forbidden_for("07_backward") == ()
 
 
 def test_a_forbidden_call_in_a_cell_marks_the_cell(pool):
@@ -299,7 +348,8 @@ def _feed(run: _Run, *events: dict) -> None:
 
 def _call_done(k: int, status: str = "ok", message: str = "") -> dict:
     return {"ev": "call_done", "k": k, "status": status, "exc_type": "", "message": message,
-            "traceback": "", "seconds": 0.5, "forbidden_call": ""}
+            "traceback": "", "seconds": 0.5, "forbidden_call": "",
+            "mutated": [], "returned_view": False}
 
 
 def _two_cells_three_calls() -> _Run:
@@ -374,3 +424,134 @@ def test_cells_out_of_order_are_corrupt():
     run = _two_cells_three_calls()
     with pytest.raises(_Corrupt, match="cell 1 started out of order"):
         _feed(run, {"ev": "cell", "i": 1})  # cell 1 has run: cell 2 is next
+
+
+MUTATORS = """
+    import numpy as np
+
+    def honest(x, h):
+        return x[:2] * h[0]
+
+    def in_place(x, h):
+        x += 1
+        return x.sum()
+
+    def keyword(x, h):
+        h[0] = 5.0
+        return 0
+
+    def nested(pair):
+        pair[1].shape = (3, 1)  # the shape changes, not a value
+        return 0
+
+    def raises_after(x, h):
+        np.copyto(x, 0)
+        raise ValueError("no")
+
+    class Anonymous:
+        def __call__(self, *args):
+            args[0][...] = 0
+            return 1
+    anonymous = Anonymous()
+
+    def same(x, h):
+        return x
+
+    def sliced(x, h):
+        return x[1:]
+
+    def copied(x, h):
+        return x.copy(), h + 0
+
+    def transposed_in_tuple(x, h):
+        return h.copy(), [x.T]
+"""
+
+
+@pytest.mark.parametrize("name, kwargs, mutated, status", [
+    ("honest", {}, [], "ok"),
+    ("in_place", {}, ["x"], "ok"),
+    ("keyword", {"h": True}, ["h"], "ok"),
+    ("raises_after", {}, ["x"], "raised"),
+    ("anonymous", {}, ["arg 0"], "ok"),
+])
+def test_the_inputs_a_call_modified_are_named(pool, name, kwargs, mutated, status):
+    x, h = np.arange(4.0), np.array([2.0, 1.0])
+    args, kw = ((x,), {"h": h}) if kwargs else ((x, h), {})
+    out = pool.run(cells(MUTATORS), [Call(name, "a", args, kw)])
+    assert (out.calls[0].status, out.calls[0].mutated) == (status, mutated)
+    np.testing.assert_array_equal(x, np.arange(4.0))  # the grader's own copy is never touched
+
+
+def test_a_changed_shape_inside_a_container_is_named_by_its_place(pool):
+    out = pool.run(cells(MUTATORS), [Call("nested", "a", ((np.ones(2), np.ones(3)),))])
+    assert out.calls[0].mutated == ["pair[1]"]
+
+
+@pytest.mark.parametrize("name, view", [("honest", False), ("same", True), ("sliced", True),
+                                        ("copied", False), ("transposed_in_tuple", True)])
+def test_returning_a_view_of_an_input_is_reported(pool, name, view):
+    out = pool.run(cells(MUTATORS), [Call(name, "a", (np.arange(4.0), np.array([2.0, 1.0])))])
+    assert (out.calls[0].status, out.calls[0].returned_view) == ("ok", view)
+
+
+CELL_2 = ({"ev": "cell", "i": 2},
+          {"ev": "cell_done", "i": 2, "status": "ok", "error": "", "seconds": 0.0})
+TRIP = {"ev": "trip", "name": "numpy.convolve"}
+FORBIDDEN = "called numpy.convolve, which graded code may not use"
+
+
+def test_a_trip_stays_whatever_the_call_reports_after_it():
+    run = _two_cells_three_calls()
+    _feed(run, *CELL_2, {"ev": "call", "k": 0}, TRIP, _call_done(0, "ok"),
+          {"ev": "call", "k": 1}, _call_done(1), {"ev": "call", "k": 2}, _call_done(2),
+          {"ev": "done"})
+    out = run.finish(0, "", "", False)
+    first, *rest = out.calls
+    assert (first.status, first.forbidden_call, first.message, first.value) == \
+        ("forbidden", "numpy.convolve", FORBIDDEN, None)
+    # The other cases of the same function: the code that tripped once may hide the next trips.
+    assert [(c.status, c.message) for c in rest] == 2 * [
+        ("forbidden", "called numpy.convolve in case 'a', which graded code may not use")]
+
+
+def test_a_trip_before_a_crash_is_the_verdict_of_the_call():
+    run = _two_cells_three_calls()
+    _feed(run, *CELL_2, {"ev": "call", "k": 0}, TRIP,
+          {"ev": "fatal", "message": "called os._exit(0)"})
+    first = run.finish(0, "", "", False).calls[0]
+    assert (first.status, first.forbidden_call) == ("forbidden", "numpy.convolve")
+    assert first.message == f"{FORBIDDEN}; then called os._exit(0) in `f` (case 'a')"
+
+
+def test_a_trip_between_steps_counts_against_the_next_one_and_a_cell_trip_marks_the_cell():
+    run = _two_cells_three_calls()
+    _feed(run, {"ev": "cell", "i": 2}, TRIP,
+          {"ev": "cell_done", "i": 2, "status": "ok", "error": "", "seconds": 0.0},
+          {"ev": "trip", "name": "numpy.polymul"}, {"ev": "call", "k": 0}, _call_done(0))
+    out = run.finish(0, "", "", False)
+    assert (out.cells[1].status, out.cells[1].error) == ("error", FORBIDDEN + "\n")
+    assert (out.calls[0].status, out.calls[0].forbidden_call) == ("forbidden", "numpy.polymul")
+
+
+def test_mutated_inputs_and_views_are_carried_and_bounded():
+    run = _two_cells_three_calls()
+    done = {**_call_done(0), "mutated": ["x" * 500, "h"], "returned_view": True}
+    _feed(run, *CELL_2, {"ev": "call", "k": 0}, done)
+    first = run.finish(0, "", "", False).calls[0]
+    assert (first.mutated, first.returned_view) == (["x" * 200, "h"], True)
+    with pytest.raises(_Corrupt, match="mutated is"):
+        _feed(_two_cells_three_calls(), *CELL_2, {"ev": "call", "k": 0},
+              {**_call_done(0), "mutated": ["x"] * 101})
+
+
+def test_no_library_graded_code_may_not_use_is_loaded_in_the_worker(pool):
+    src = """
+        import sys
+        def loaded():
+            return sorted({name.partition(".")[0] for name in list(sys.modules)})
+    """
+    out = pool.run(cells(src), [Call("loaded", "a")])
+    roots = set(out.calls[0].value)
+    assert "numpy" in roots
+    assert roots & import_policy.DENIED_ROOTS == set()
