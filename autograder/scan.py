@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # extract imports nbgrader: too slow for check() in a noteboo
 # (pattern on the resolved dotted name, reason). Patterns are anchored regexes.
 _LIBRARY_CONV = "a library convolution; write it with NumPy"
 _REFERENCE = "the course's reference solution"
-_RULES: tuple[tuple[str, str], ...] = (
+_RULES_AFTER_ESCAPES: tuple[tuple[str, str], ...] = (
     (r"torch\.nn\.functional\.(conv\w*|unfold|fold|\w*pool\w*)", _LIBRARY_CONV),
     (r"torch\.(conv\w*|convolution|\w*pool\w*)", _LIBRARY_CONV),
     (r"torch\.nn\.(Conv\w*|LazyConv\w*|Unfold|Fold|\w*Pool\w*)", _LIBRARY_CONV),
@@ -35,14 +35,35 @@ _RULES: tuple[tuple[str, str], ...] = (
     (r"torch\.(_C|ops)(\.\w+)*", "the library's internals"),
     (r"scipy\.(signal|ndimage)(\.\w+)*", _LIBRARY_CONV),
     (r"conv_ref(\.\w+)*", _REFERENCE),
-    (r"autograder\.(?!check$)\w+(\.\w+)*", "the grader's internals"),
-    (r"(ctypes|subprocess|importlib|socket|multiprocessing)(\.\w+)*", "not allowed here"),
+    (r"(subprocess|socket|multiprocessing)(\.\w+)*", "not allowed here"),
     (r"os\.(system|popen|exec\w*|spawn\w*|fork\w*|posix_spawn\w*|kill\w*)", "runs a program"),
     (r"(__import__|builtins\.__import__|eval|exec|sys\.modules)", "dynamic code or imports"),
 )
-_STRIDE_TRICKS = (r"numpy\.lib\._?stride_tricks\w*(\.\w+)*", "allowed from 04_toeplitz on only")
+_STRIDE_TRICKS_REASON = "allowed from 04_toeplitz on only"
+_STRIDE_TRICKS = (
+    (r"numpy\.lib\._?stride_tricks\w*(\.\w+)*", _STRIDE_TRICKS_REASON),
+    # The same windows without the module: an array made over another's buffer with strides.
+    (r"(.+\.)?(__array_interface__|__array_struct__)(\.\w+)*", _STRIDE_TRICKS_REASON),
+)
+# Ways around every run-time check: the import machinery that rebuilds NumPy's untouched C
+# functions, the objects the garbage collector tracks, C calls, the grader's own code. No
+# exercise needs them, so any reference to one inside a graded function (or a helper it
+# calls, or a name bound from one) proves the function reaches past the checks.
+_ESCAPE = "reaches around the grader's checks"
+_ESCAPES: tuple[tuple[str, str], ...] = (
+    (r"(.+\.)?(__spec__|__loader__|__closure__|__wrapped__|__globals__|__subclasses__"
+     r"|__builtins__|__self__|__code__)(\.\w+)*", _ESCAPE),
+    (r"(.+\.)?(create_module|module_from_spec|spec_from_file_location|create_dynamic"
+     r"|_ARRAY_API|_multiarray_umath|_stride_tricks_impl)(\.\w+)*", _ESCAPE),
+    (r"(gc|_imp|ctypes|importlib|_ctypes|sys\.modules)(\.\w+)*", _ESCAPE),
+    (r"autograder\.(?!check$)\w+(\.\w+)*", _ESCAPE),
+    (r"<escape>(\..+)?", _ESCAPE),  # a name bound from one of the above
+)
 # Reasons of rules that name a forbidden function: a direct call of one by name is a proof.
-PROOF_REASONS = frozenset({_LIBRARY_CONV, _REFERENCE, _STRIDE_TRICKS[1]})
+PROOF_REASONS = frozenset({_LIBRARY_CONV, _REFERENCE, _STRIDE_TRICKS_REASON})
+# Reasons whose every reference inside a function is a proof, call or not.
+REFERENCE_PROOF_REASONS = frozenset({_ESCAPE})
+_RULES = (*_ESCAPES, *_RULES_AFTER_ESCAPES)
 # Module roots whose attributes a submission must not reassign (np.allclose = ...).
 _PATCHABLE_ROOTS = frozenset({"numpy", "torch", "scipy", "builtins", "math", "sys", "os"})
 
@@ -88,6 +109,8 @@ class Finding:
         inside = f" in `{self.function}`" if self.function else ""
         if self.kind == "patch":
             return f"{where}{inside}: assigns to `{self.name}` (do not replace library functions)"
+        if self.name.startswith("<escape>"):
+            return f"{where}{inside}: uses a name bound from such a way around ({self.reason})"
         return f"{where}{inside}: `{self.name}` ({self.reason})"
 
 
@@ -102,10 +125,10 @@ def assignment_number(assignment: str) -> int:
 
 
 def rules_for(assignment: str) -> tuple[tuple[str, str], ...]:
-    """The forbidden-name rules in force for `assignment`."""
+    """The forbidden-name rules in force for `assignment`, the first match deciding."""
     if assignment_number(assignment) >= 4:
         return _RULES
-    return (*_RULES, _STRIDE_TRICKS)
+    return (*_STRIDE_TRICKS, *_RULES)
 
 
 def scan_cells(cells: list[SourceCell], assignment: str) -> list[Finding]:
@@ -161,8 +184,11 @@ class _Visitor(ast.NodeVisitor):
                 self._check(full, node)
 
     def visit_Assign(self, node: ast.Assign) -> None:
+        before = len(self.findings)
         self.generic_visit(node)
         value = self._resolve(node.value)
+        if any(f.reason in REFERENCE_PROOF_REASONS for f in self.findings[before:]):
+            value = "<escape>"  # `_k = fresh.correlate` at top level; `_k(x, h)` in a function
         for target in node.targets:
             if isinstance(target, ast.Name):
                 self._bind(target.id, value)
@@ -194,6 +220,9 @@ class _Visitor(ast.NodeVisitor):
 
     def visit_Call(self, node: ast.Call) -> None:
         name = self._resolve(node.func)
+        if name == "numpy.ndarray" and any(k.arg == "strides" for k in node.keywords):
+            # Overlapping windows over another array's buffer: `as_strided` by another name.
+            self._check("numpy.lib.stride_tricks.as_strided", node, proof=True)
         if name is not None and self._check(name, node.func, proof=True):
             for child in (*node.args, *node.keywords):
                 self.visit(child)
@@ -228,10 +257,16 @@ class _Visitor(ast.NodeVisitor):
         return None
 
     def _check(self, name: str, node: ast.AST, proof: bool = False) -> bool:
-        """Record a finding if `name` is forbidden; with `proof`, only for a forbidden function."""
+        """Record a finding if `name` is forbidden; with `proof`, only for a forbidden function.
+
+        A reference to a way around the checks (`REFERENCE_PROOF_REASONS`) inside a
+        function is a proof whether it is called or not.
+        """
         for pattern, reason in self.rules:
             if pattern.match(name):
-                if proof and reason not in PROOF_REASONS:
+                if reason in REFERENCE_PROOF_REASONS:
+                    proof = bool(self.functions)
+                elif proof and reason not in PROOF_REASONS:
                     return False
                 self.findings.append(
                     Finding(self.cell, node.lineno, name, reason, self._function(), proof=proof,

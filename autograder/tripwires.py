@@ -24,6 +24,7 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import inspect
+import re
 import sys
 import types
 from collections.abc import Callable, Iterable
@@ -74,10 +75,10 @@ def forbidden_for(assignment: str) -> tuple[str, ...]:
     >>> forbidden_for("01_conv1d") == STRIDE_TRICKS, forbidden_for("04_toeplitz")
     (True, ())
     """
-    from autograder import catalog
-
-    order = catalog.ASSIGNMENTS
-    if assignment in order and order.index(assignment) < order.index(_STRIDE_TRICKS_FROM):
+    # By the leading number, as `autograder.scan.assignment_number` reads it: the catalog is
+    # the grader's, and this module runs inside the sandbox too.
+    number = re.match(r"\d+", assignment)
+    if number and int(number.group()) < int(_STRIDE_TRICKS_FROM[:2]):
         return STRIDE_TRICKS
     return ()
 
