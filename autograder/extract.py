@@ -37,6 +37,9 @@ QUIET_LINE_MAGICS = frozenset(
 )
 
 _transformer = TransformerManager()
+# What `ast.parse` raises on source it cannot read: a syntax error, nesting deeper
+# than the parser's recursion limit, a null byte, memory.
+_UNPARSABLE = (SyntaxError, RecursionError, ValueError, MemoryError)
 
 
 @dataclass
@@ -130,12 +133,16 @@ def _plain_python(source: str, where: str, out: Extracted) -> str:
     try:
         # Valid Python has no IPython syntax in it: skip the (slow) transformer.
         tree, code = ast.parse(source), source
-    except SyntaxError:
-        code = _transformer.transform_cell(source)
+    except _UNPARSABLE:
         try:
+            code = _transformer.transform_cell(source)
             tree = ast.parse(code)
         except SyntaxError:
             return code  # the sandbox reports the syntax error with its line
+        except _UNPARSABLE:
+            # Nested deeper than Python compiles, or null bytes: nothing in it can run,
+            # and the sandbox says why.
+            return source
     spans = []
     for node in ast.walk(tree):
         described = _ipython_call(node)

@@ -208,23 +208,30 @@ def definitions(cells: list[SourceCell]) -> dict[str, Definition]:
     for cell in cells:
         try:
             tree = ast.parse(cell.source)
-        except SyntaxError:
+        except (SyntaxError, RecursionError, ValueError, MemoryError):
             continue
         lines = cell.source.splitlines()
         for node in _namespace_defs(tree):
             # SourceCell.index counts from 0; students count cells from 1.
             found[node.name] = Definition(cell.index + 1, node.lineno,
-                                          lines[node.lineno - 1].strip())
+                                          lines[node.lineno - 1].strip()[:200])
     return found
 
 
-def _namespace_defs(node: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Function definitions in `node`, in source order, not looking inside functions or classes."""
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+def _namespace_defs(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Function definitions in `tree`, in source order, not looking inside functions or classes.
+
+    Iterative: a cell nested as deeply as Python parses cannot exhaust the stack.
+    """
+    stack = [iter(ast.iter_child_nodes(tree))]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
             yield child
         elif not isinstance(child, ast.ClassDef | ast.Lambda):
-            yield from _namespace_defs(child)
+            stack.append(iter(ast.iter_child_nodes(child)))
 
 
 def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> SubmissionResult:
