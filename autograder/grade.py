@@ -27,11 +27,12 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import json
 import logging
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -40,11 +41,12 @@ from typing import TYPE_CHECKING
 from autograder import catalog
 from autograder.cases import PUBLIC_SEED, Case, generate_cases
 from autograder.gradebook import Gradebook
-from autograder.identify import UNKNOWN_ASSIGNMENT, Submission, collect
+from autograder.identify import UNKNOWN_ASSIGNMENT, Submission, collect, collect_batch
 from autograder.judge import Definition, score_problem
-from autograder.pool import Cell, RunOutcome, WorkerPool
-from autograder.results import SubmissionResult
-from autograder.sandbox import Limits
+from autograder.outcome import Call, CallOutcome
+from autograder.pool import Cell, CellRun, RunOutcome, WorkerPool
+from autograder.results import ProblemResult, SubmissionResult, bounded, cut
+from autograder.sandbox import Limits, resolve_sandbox
 
 if TYPE_CHECKING:
     from autograder.extract import SourceCell
@@ -58,6 +60,17 @@ SEED_ENV = "AUTOGRADER_SEED"
 log = logging.getLogger("autograder")
 
 Progress = Callable[[int, int, SubmissionResult], None]
+
+# A fault (a hang, a crash, a corrupt result channel) ends the run of a
+# submission; the calls it left are run again in a fresh child, the cells
+# replayed. At most this many runs per submission:
+MAX_RUNS = 10
+# A function that ran out of time or crashed on this many cases is not called
+# again: a loop that never ends on one case rarely ends on the next, and each
+# try costs a time limit.
+MAX_FAULTS_PER_FUNCTION = 2
+# Flag of a result the grader (not the student) could not produce: never reused.
+GRADER_ERROR = "grader_error"
 
 
 @dataclass
@@ -124,7 +137,32 @@ def grader_version() -> str:
 
 
 def prepare(sub: Submission, seed: int, version: str, course_root: Path = COURSE_ROOT) -> Prepared:
-    """Load, check integrity, extract and scan one submission (no student code runs)."""
+    """Load, check integrity, extract and scan one submission (no student code runs).
+
+    Whatever goes wrong on the way is this submission's `result.error`, never
+    an exception: one notebook never stops a batch.
+    """
+    try:
+        return _prepare(sub, seed, version, course_root)
+    except Exception as exc:
+        result = SubmissionResult(
+            student=sub.student, assignment=sub.assignment, score=0.0,
+            max_score=catalog.max_score(sub.assignment)
+            if sub.assignment in catalog.ASSIGNMENTS else 0,
+            flags=[*sub.flags, GRADER_ERROR], notes=list(sub.notes), source=sub.source,
+            sha256=hashlib.sha256(sub.data).hexdigest(), seed=seed, grader_version=version,
+            error=_failure("reading this notebook", exc))
+        return Prepared(result)
+
+
+def _failure(step: str, exc: BaseException) -> str:
+    """The reason for a row when a step failed unexpectedly."""
+    log.exception("the grader failed while %s", step)
+    return cut(f"the grader failed while {step} ({type(exc).__name__}: {exc}); "
+               "the TA has the details", 500)
+
+
+def _prepare(sub: Submission, seed: int, version: str, course_root: Path) -> Prepared:
     from autograder.extract import extract_code  # slow imports: see the module docstring
     from autograder.integrity import check_integrity
     from autograder.notebook import load_notebook
@@ -261,14 +299,136 @@ def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> 
     defined = definitions(prepared.cells)
     for name, problem_cases in cases.items():
         outcomes = [o for o in run.calls if o.problem == name]
-        result.problems[name] = score_problem(catalog.problem(name), problem_cases, outcomes,
-                                              defined.get(name))
+        problem = catalog.problem(name)
+        try:
+            result.problems[name] = score_problem(problem, problem_cases, outcomes,
+                                                  defined.get(name))
+        except Exception as exc:  # one function's odd value costs that function only
+            result.problems[name] = ProblemResult(name, 0.0, float(problem.points), [GRADER_ERROR])
+            result.notes.append(_failure(f"scoring `{name}`", exc))
     for problem in result.problems.values():
         for flag in problem.flags:
             if flag not in result.flags:
                 result.flags.append(flag)
     result.score = round(sum(p.score for p in result.problems.values()), 6)
     return result
+
+
+def limits_for(timeout: float | None) -> Limits:
+    """The sandbox's limits, with `timeout` (``--timeout``) as the submission's wall clock."""
+    if timeout is None:
+        return Limits()
+    return Limits(submission_seconds=timeout, cell_seconds=min(timeout, Limits.cell_seconds),
+                  call_seconds=min(timeout, Limits.call_seconds))
+
+
+class _Job:
+    """One submission through the sandbox: its first run, then re-runs of what faults left.
+
+    A fault ends a run: the call under way keeps its verdict (timeout, crashed,
+    invalid output), and the calls after it run again in a fresh child with the
+    cells replayed, so one function's fault costs that function's cases only.
+    A cell that ended a run is left out of the replays, with a note: run again,
+    it would end every run the same way.
+    """
+
+    def __init__(self, prepared: Prepared, cases: dict[str, list[Case]]):
+        self.prepared, self.cases = prepared, cases
+        self.calls: list[Call] = [c.call() for problem_cases in cases.values()
+                                  for c in problem_cases]
+        self.outcomes: list[CallOutcome | None] = [None] * len(self.calls)
+        self.cells = list(prepared.cells)
+        self.runs: list[RunOutcome] = []
+        self.pending: list[int] = list(range(len(self.calls)))
+        self.faults: dict[str, int] = {}
+        self.notes: list[str] = []
+
+    def submit(self, pool: WorkerPool) -> Future:
+        # The pool names cells as students count them: from 1, markdown included.
+        cells = [Cell(c.index + 1, c.source) for c in self.cells]
+        return pool.submit(cells, [self.calls[i] for i in self.pending])
+
+    def absorb(self, run: RunOutcome) -> bool:
+        """Take one run's outcomes; True when the calls left should run again."""
+        self.runs.append(run)
+        progress = False
+        last: CallOutcome | None = None
+        for i, out in zip(self.pending, run.calls, strict=False):
+            if out.status == "not_run" or (out.status == "timeout"
+                                           and out.message.startswith("the submission ran")):
+                continue  # never started, or stopped by the whole run's clock: not its fault
+            self.outcomes[i] = last = out
+            progress = True
+            if out.status in ("timeout", "crashed"):
+                self.faults[out.problem] = self.faults.get(out.problem, 0) + 1
+        ended = any(o.status == "not_run" for o in run.calls)
+        if ended and last is not None and last.status == "invalid_output":  # a corrupt channel
+            self.faults[last.problem] = self.faults.get(last.problem, 0) + 1
+        for cell in run.cells:
+            if cell.status != "ok" and cell.error and cell.error in (run.timed_out, run.crashed):
+                self.cells = [c for c in self.cells if c.index + 1 != cell.number]
+                self.notes.append(f"cell {cell.number} was left out when the remaining cases "
+                                  f"were run again: it ended a run ({cell.error})")
+                progress = True
+        for i in range(len(self.calls)):
+            problem = self.calls[i].problem
+            if self.outcomes[i] is None and self.faults.get(problem, 0) >= MAX_FAULTS_PER_FUNCTION:
+                self.outcomes[i] = CallOutcome(
+                    problem, self.calls[i].case, "not_run",
+                    message=f"it ran out of time, crashed or broke the result channel on "
+                            f"{MAX_FAULTS_PER_FUNCTION} cases already, so it was not called again")
+        left = [i for i, o in enumerate(self.outcomes) if o is None]
+        if left and progress and len(self.runs) < MAX_RUNS:
+            self.pending = left
+            return True
+        last = dict(zip(self.pending, run.calls, strict=False))
+        for i in left:
+            out = last.get(i)
+            if out is None or (len(self.runs) >= MAX_RUNS and progress):
+                out = CallOutcome(self.calls[i].problem, self.calls[i].case, "not_run",
+                                  message=f"the grader stopped after {MAX_RUNS} runs of this "
+                                          "notebook")
+            elif out.status == "timeout":  # stopped by the submission's clock
+                out = CallOutcome(out.problem, out.case, "not_run", message=out.message,
+                                  seconds=out.seconds)
+            self.outcomes[i] = out
+        return False
+
+    def merged(self) -> RunOutcome:
+        """All runs as one: the first run's cells, every call's final outcome."""
+        first = self.runs[0]
+        cells = list(first.cells)
+        seen = {(c.number, c.status) for c in cells}
+        for run in self.runs[1:]:
+            for c in run.cells:
+                if c.status != "ok" and (c.number, c.status) not in seen:
+                    cells.append(CellRun(c.number, c.status, c.error, c.seconds))
+                    seen.add((c.number, c.status))
+        reasons = {"timed_out": [], "crashed": []}
+        for run in self.runs:
+            for key in reasons:
+                text = getattr(run, key)
+                if text and text not in reasons[key]:
+                    reasons[key].append(text)
+        return RunOutcome(cells, [o for o in self.outcomes if o is not None],
+                          "; ".join(reasons["crashed"]), "; ".join(reasons["timed_out"]),
+                          first.stdout, sum(r.seconds for r in self.runs))
+
+    def result(self) -> SubmissionResult:
+        run = self.merged()
+        result = score(self.prepared, self.cases, run)
+        if len(self.runs) > 1:
+            result.notes.append(f"After a fault, the cases left were run again in a fresh "
+                                f"process ({len(self.runs)} runs in all), so that one "
+                                "function's fault costs only that function's cases.")
+        result.notes += self.notes
+        return result
+
+    def failed(self, exc: BaseException) -> SubmissionResult:
+        result = self.prepared.result
+        result.error = _failure("running this notebook in the sandbox", exc)
+        result.flags.append(GRADER_ERROR)
+        return result
 
 
 def run(
@@ -283,27 +443,61 @@ def run(
     The workers start before `prepared` is read, so a lazy iterable (one that
     prepares each notebook as it goes) runs while they boot, and each
     submission is queued as soon as it is prepared. `cases_of(assignment)`
-    gives the cases; it is called once per assignment.
+    gives the cases; it is called once per assignment. A run that a fault ended
+    early is followed by another for the calls it left (see `_Job`).
+
+    Stopped early (Ctrl-C, or the caller closing this generator), it cancels
+    what is queued and kills the runs under way, and returns within seconds.
     """
-    limits = Limits() if timeout is None else Limits(
-        submission_seconds=timeout,
-        cell_seconds=min(timeout, Limits.cell_seconds),
-        call_seconds=min(timeout, Limits.call_seconds),
-    )
     cases: dict[str, dict[str, list[Case]]] = {}
-    with WorkerPool(workers, sandbox, limits) as pool:
-        futures = {}
-        for p in prepared:
-            if p.result.assignment not in cases:
-                cases[p.result.assignment] = cases_of(p.result.assignment)
-            assignment_cases = cases[p.result.assignment]
-            calls = [c.call() for problem_cases in assignment_cases.values() for c in problem_cases]
-            # The pool names cells as students count them: from 1, markdown included.
-            future = pool.submit([Cell(c.index + 1, c.source) for c in p.cells], calls)
-            futures[future] = (p, assignment_cases)
-        for future in as_completed(futures):
-            p, assignment_cases = futures[future]
-            yield score(p, assignment_cases, future.result())
+    with WorkerPool(workers, sandbox, limits_for(timeout)) as pool:
+        active: dict[Future, _Job] = {}
+        try:
+            for p in prepared:
+                if p.result.assignment not in cases:
+                    cases[p.result.assignment] = cases_of(p.result.assignment)
+                job = _Job(p, cases[p.result.assignment])
+                try:
+                    active[job.submit(pool)] = job
+                except Exception as exc:
+                    yield job.failed(exc)
+            while active:
+                finished, _ = wait(active, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = active.pop(future)
+                    try:
+                        again = job.absorb(future.result())
+                        if again:
+                            active[job.submit(pool)] = job
+                            continue
+                        result = job.result()
+                    except Exception as exc:  # the sandbox or the scoring failed
+                        result = job.failed(exc)
+                    yield result
+        except BaseException:
+            for future in active:
+                future.cancel()
+            pool.cancel_all()
+            raise
+
+
+def cache_key(sub: Submission, version: str, seed: int, limits: Limits, sandbox: str,
+              course_root: Path = COURSE_ROOT) -> str:
+    """Everything a verdict depends on besides the student's file, as one hash.
+
+    The file, the grader's and the reference's code (`grader_version`, which
+    covers the case generators), the seed, the limits, the sandbox, and the
+    release notebook the locked cells are checked against.
+    """
+    release = course_root / "notebooks" / sub.assignment / f"{sub.assignment}.ipynb"
+    try:
+        release_hash = hashlib.sha256(release.read_bytes()).hexdigest()
+    except OSError:
+        release_hash = ""
+    key = {"file": hashlib.sha256(sub.data).hexdigest(), "version": version, "seed": seed,
+           "limits": vars(limits), "sandbox": sandbox, "release": release_hash,
+           "assignment": sub.assignment}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
 def grade(
@@ -345,8 +539,11 @@ def grade(
     Returns
     -------
     list of SubmissionResult
-        Sorted by student then assignment. Results already in `out` for the
-        same file, grader version and seed are reused, not recomputed.
+        This batch's results, sorted by student then assignment. Results
+        already in `out` for the same file, grader code, seed, limits, sandbox
+        and release notebook (`cache_key`) are reused, not recomputed. A
+        submission that cannot be graded is a result with the reason in
+        ``error``, never an exception.
 
     Raises
     ------
@@ -357,7 +554,8 @@ def grade(
     """
     seed = resolve_seed(seed, course_root)
     paths = list(paths)
-    submissions = collect(paths, assignment)
+    batch = collect_batch(paths, assignment)
+    submissions = batch.submissions
     if not submissions:
         raise ValueError(f"grade: no notebooks (.ipynb) found in {', '.join(map(str, paths))}")
     book = Gradebook(Path(out))
@@ -365,31 +563,45 @@ def grade(
     if not os.access(book.out, os.W_OK):
         raise OSError(f"grade: output folder {str(book.out)!r} is not writable")
     version = grader_version()
+    for note in batch.notes:
+        log.warning("%s", note)
     for sub in submissions:
         for note in sub.notes:
             log.warning("%s / %s: %s", sub.student, sub.assignment, note)
     results: list[SubmissionResult] = []
 
-    def done(result: SubmissionResult, save: bool = True) -> None:
-        if save:
-            book.save(result)  # at once: a killed batch resumes from here
+    def done(result: SubmissionResult, key: str | None = None) -> None:
+        bounded(result)
+        if key is not None:
+            result.cache_key = key
+            try:
+                book.save(result)  # at once: a killed batch resumes from here
+            except OSError as exc:
+                log.error("%s / %s: the result could not be saved: %s",
+                          result.student, result.assignment, exc)
+                result.notes.append(f"the result could not be saved ({exc.strerror or exc})")
         results.append(result)
         if progress is not None:
             progress(len(results), len(submissions), result)
 
-    hits = [book.cached(sub.student, sub.assignment, hashlib.sha256(sub.data).hexdigest(),
-                        version, seed) for sub in submissions]
+    limits = limits_for(timeout)
+    mode = resolve_sandbox(sandbox)
+    keys = [cache_key(sub, version, seed, limits, mode, course_root) for sub in submissions]
+    hits = [book.cached(sub.student, sub.assignment, key)
+            for sub, key in zip(submissions, keys, strict=True)]
+    key_of: dict[int, str] = {}
 
     def runnable() -> Iterator[Prepared]:
         """Prepare in order: report the cached and the unusable at once, yield the rest."""
-        for sub, hit in zip(submissions, hits, strict=True):
+        for sub, hit, key in zip(submissions, hits, keys, strict=True):
             if hit is not None:
-                done(hit, save=False)
+                done(hit)
                 continue
             prepared = prepare(sub, seed, version, course_root)
             if prepared.result.error is not None:
-                done(prepared.result)
+                done(prepared.result, key)
             else:
+                key_of[id(prepared.result)] = key
                 yield prepared
 
     # An upper bound (a notebook may still turn out unreadable), known before any is read.
@@ -399,25 +611,48 @@ def grade(
         # More workers than submissions would only cost their start-up.
         if workers is None or (isinstance(workers, int) and workers > to_run):
             workers = min(workers or os.cpu_count() or 1, to_run)
-        for result in run(runnable(), lambda a: cases_for(a, seed), workers, sandbox, timeout):
-            done(result)
+        running = run(runnable(), lambda a: cases_for(a, seed), workers, sandbox, timeout)
+        try:
+            for result in running:
+                done(result, key_of.get(id(result)))
+        except BaseException:
+            # Ctrl-C: closing the run cancels what is queued and kills what runs.
+            running.close()
+            log.warning("interrupted: %d finished results are kept in %s; run the same "
+                        "command again to grade the rest", len(results), book.results_dir)
+            raise
     else:
         for _ in runnable():  # yields nothing: reports the cached and the unusable
             pass
+    results.sort(key=lambda r: (r.student, r.assignment))
+    write_outputs(book, results, batch.notes, paths)
+    return results
+
+
+def write_outputs(book: Gradebook, results: list[SubmissionResult], notes: list[str],
+                  paths: list) -> None:
+    """``grades.csv``, ``canvas.csv``, feedback and the summary, whatever one result holds.
+
+    The gradebooks are the union of ``results/``: a batch that regrades some
+    students updates their rows and keeps everyone else's.
+    """
     from autograder.feedback import write_feedback  # Matplotlib: imported once it is needed
     from autograder.platforms.canvas import write_canvas_csv
     from autograder.platforms.nbgrader_db import write_scores
     from autograder.report import write_summary
 
-    results.sort(key=lambda r: (r.student, r.assignment))
-    book.write_csv(results)
-    write_feedback(results, book.out)
-    write_summary(results, book.out)
-    write_canvas_csv(results, book.out / "canvas.csv")
+    everyone = book.union(results)
+    book.write_csv(everyone)
+    for result in results:
+        try:
+            write_feedback([result], book.out)
+        except Exception as exc:  # one odd result costs its own feedback page only
+            _failure(f"writing the feedback of {result.student} / {result.assignment}", exc)
+    write_summary(everyone, book.out, notes=notes)
+    write_canvas_csv(everyone, book.out / "canvas.csv")
     for course in _nbgrader_courses(paths):
         written = write_scores(results, course)
         log.info("wrote %d scores into the nbgrader gradebook of %s", written, course)
-    return results
 
 
 def _nbgrader_courses(paths: list) -> list[Path]:

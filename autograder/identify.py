@@ -34,7 +34,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from autograder.catalog import ASSIGNMENTS, PROBLEMS
@@ -337,7 +337,7 @@ def _read_zip(path: Path, archive: zipfile.ZipFile, budget: _Budget,
 
 def _zip_time(info: zipfile.ZipInfo) -> float:
     try:
-        return datetime(*info.date_time, tzinfo=timezone.utc).timestamp()
+        return datetime(*info.date_time, tzinfo=UTC).timestamp()
     except (TypeError, ValueError, OverflowError):
         return 0.0
 
@@ -347,7 +347,7 @@ def _stamp_in_name(name: str) -> float | None:
     if match is None:
         return None
     try:
-        return datetime(*map(int, match.groups()), tzinfo=timezone.utc).timestamp()
+        return datetime(*map(int, match.groups()), tzinfo=UTC).timestamp()
     except ValueError:
         return None
 
@@ -361,7 +361,7 @@ def _nbgrader_timestamp(folder: Path, root: Path) -> float | None:
                 text = stamp.read_text(encoding="utf-8", errors="replace")
                 match = re.search(r"(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2}):(\d{2})", text)
                 if match:
-                    return datetime(*map(int, match.groups()), tzinfo=timezone.utc).timestamp()
+                    return datetime(*map(int, match.groups()), tzinfo=UTC).timestamp()
         except (OSError, ValueError):
             pass
         if parent == root or root not in parent.parents:
