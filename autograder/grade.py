@@ -69,6 +69,8 @@ MAX_RUNS = 10
 # again: a loop that never ends on one case rarely ends on the next, and each
 # try costs a time limit.
 MAX_FAULTS_PER_FUNCTION = 2
+_FAULT_WORDS = {"timeout": "ran out of time", "crashed": "ended the process",
+                "invalid_output": "broke the grader's result channel"}
 # Flag of a result the grader (not the student) could not produce: never reused.
 GRADER_ERROR = "grader_error"
 
@@ -318,8 +320,10 @@ def limits_for(timeout: float | None) -> Limits:
     """The sandbox's limits, with `timeout` (``--timeout``) as the submission's wall clock."""
     if timeout is None:
         return Limits()
-    return Limits(submission_seconds=timeout, cell_seconds=min(timeout, Limits.cell_seconds),
-                  call_seconds=min(timeout, Limits.call_seconds))
+    # One cell or call gets at most half of it: a call that hangs then ends by its
+    # own limit, not by the submission's, which would leave nothing for the rest.
+    return Limits(submission_seconds=timeout, cell_seconds=min(timeout / 2, Limits.cell_seconds),
+                  call_seconds=min(timeout / 2, Limits.call_seconds))
 
 
 class _Job:
@@ -341,7 +345,12 @@ class _Job:
         self.runs: list[RunOutcome] = []
         self.pending: list[int] = list(range(len(self.calls)))
         self.faults: dict[str, int] = {}
+        self.fault_kind: dict[str, str] = {}
         self.notes: list[str] = []
+
+    def _fault(self, out: CallOutcome) -> None:
+        self.faults[out.problem] = self.faults.get(out.problem, 0) + 1
+        self.fault_kind[out.problem] = out.status
 
     def submit(self, pool: WorkerPool) -> Future:
         # The pool names cells as students count them: from 1, markdown included.
@@ -353,17 +362,22 @@ class _Job:
         self.runs.append(run)
         progress = False
         last: CallOutcome | None = None
+        first = True
         for i, out in zip(self.pending, run.calls, strict=False):
-            if out.status == "not_run" or (out.status == "timeout"
-                                           and out.message.startswith("the submission ran")):
-                continue  # never started, or stopped by the whole run's clock: not its fault
+            if out.status == "not_run":
+                continue
+            # A call stopped by the whole run's clock is not at fault, and runs again;
+            # unless it was the run's first call: then the time went to it alone.
+            if not first and out.status == "timeout" and out.message.startswith("the submission"):
+                continue
+            first = False
             self.outcomes[i] = last = out
             progress = True
             if out.status in ("timeout", "crashed"):
-                self.faults[out.problem] = self.faults.get(out.problem, 0) + 1
+                self._fault(out)
         ended = any(o.status == "not_run" for o in run.calls)
         if ended and last is not None and last.status == "invalid_output":  # a corrupt channel
-            self.faults[last.problem] = self.faults.get(last.problem, 0) + 1
+            self._fault(last)
         for cell in run.cells:
             if cell.status != "ok" and cell.error and cell.error in (run.timed_out, run.crashed):
                 self.cells = [c for c in self.cells if c.index + 1 != cell.number]
@@ -373,10 +387,11 @@ class _Job:
         for i in range(len(self.calls)):
             problem = self.calls[i].problem
             if self.outcomes[i] is None and self.faults.get(problem, 0) >= MAX_FAULTS_PER_FUNCTION:
+                what = _FAULT_WORDS[self.fault_kind[problem]]
                 self.outcomes[i] = CallOutcome(
                     problem, self.calls[i].case, "not_run",
-                    message=f"it ran out of time, crashed or broke the result channel on "
-                            f"{MAX_FAULTS_PER_FUNCTION} cases already, so it was not called again")
+                    message=f"it {what} on {MAX_FAULTS_PER_FUNCTION} cases already, so it was "
+                            "not called again")
         left = [i for i, o in enumerate(self.outcomes) if o is None]
         if left and progress and len(self.runs) < MAX_RUNS:
             self.pending = left
