@@ -64,13 +64,11 @@ Progress = Callable[[int, int, SubmissionResult], None]
 # A fault (a hang, a crash, a corrupt result channel) ends the run of a
 # submission; the calls it left are run again in a fresh child, the cells
 # replayed. At most this many runs per submission:
-MAX_RUNS = 10
-# A function that ran out of time or crashed on this many cases is not called
-# again: a loop that never ends on one case rarely ends on the next, and each
-# try costs a time limit.
-MAX_FAULTS_PER_FUNCTION = 2
-_FAULT_WORDS = {"timeout": "ran out of time", "crashed": "ended the process",
-                "invalid_output": "broke the grader's result channel"}
+MAX_RUNS = 20
+# A function that ran out of time on this many cases is not called again: a
+# loop that never ends on one case rarely ends on the next, and each try costs
+# a time limit. (A crash costs a fresh process only: each case gets its try.)
+MAX_TIMEOUTS_PER_FUNCTION = 2
 # Flag of a result the grader (not the student) could not produce: never reused.
 GRADER_ERROR = "grader_error"
 
@@ -344,13 +342,12 @@ class _Job:
         self.cells = list(prepared.cells)
         self.runs: list[RunOutcome] = []
         self.pending: list[int] = list(range(len(self.calls)))
-        self.faults: dict[str, int] = {}
-        self.fault_kind: dict[str, str] = {}
+        self.faults: dict[str, int] = {}  # timeouts per function
         self.notes: list[str] = []
 
     def _fault(self, out: CallOutcome) -> None:
-        self.faults[out.problem] = self.faults.get(out.problem, 0) + 1
-        self.fault_kind[out.problem] = out.status
+        if out.status == "timeout":
+            self.faults[out.problem] = self.faults.get(out.problem, 0) + 1
 
     def submit(self, pool: WorkerPool) -> Future:
         # The pool names cells as students count them: from 1, markdown included.
@@ -386,12 +383,12 @@ class _Job:
                 progress = True
         for i in range(len(self.calls)):
             problem = self.calls[i].problem
-            if self.outcomes[i] is None and self.faults.get(problem, 0) >= MAX_FAULTS_PER_FUNCTION:
-                what = _FAULT_WORDS[self.fault_kind[problem]]
+            if self.outcomes[i] is None \
+                    and self.faults.get(problem, 0) >= MAX_TIMEOUTS_PER_FUNCTION:
                 self.outcomes[i] = CallOutcome(
                     problem, self.calls[i].case, "not_run",
-                    message=f"it {what} on {MAX_FAULTS_PER_FUNCTION} cases already, so it was "
-                            "not called again")
+                    message=f"it ran out of time on {MAX_TIMEOUTS_PER_FUNCTION} cases already, "
+                            "so it was not called again")
         left = [i for i, o in enumerate(self.outcomes) if o is None]
         if left and progress and len(self.runs) < MAX_RUNS:
             self.pending = left

@@ -219,11 +219,15 @@ def fuzz_batch(tmp_path_factory):
 
     small = to_bytes(notebook({"corr1d": "def corr1d(x, h):\n    return x"}))
 
+    # zipfile cuts a name at a NUL byte: the archive could not hold such a name.
+    names = st.text(st.characters(blacklist_characters="\x00"), min_size=1, max_size=300)
+
     @FUZZ
-    @given(st.text(min_size=1, max_size=300), st.integers(0, 10**12), st.booleans())
+    @given(names, st.integers(0, 10**12), st.booleans())
     def member_names(login, sid, canvas):
         name = f"{login}_{sid % 997}_{sid}_{A}.ipynb" if canvas else f"{login}.ipynb"
-        made["members"].append(name)
+        if name not in made["members"]:
+            made["members"].append(name)
 
     mutated_notebooks()
     random_json()
@@ -259,14 +263,30 @@ def test_fuzzed_inputs_leave_a_complete_gradebook_and_the_honest_student_whole(f
 
 # --------------------------------------------------------------------------- containment
 
-LOOPS = ("def conv_output_length(n, k, stride=1, padding=0, dilation=1):\n"
-         "    while True:\n        pass")
-HOGS_ONE_CASE = '''\
+# Loops when the grader calls it, not when the notebook's other functions do: the
+# issue's student, whose three other functions were right.
+LOOPS = '''\
+import sys
+
 _original_length = conv_output_length
 
 
 def conv_output_length(n, k, *args, **kwargs):
-    if (n, k) == (4, 2):  # the "2D example" case only
+    if not sys._getframe(1).f_code.co_filename.startswith("<cell"):
+        while True:
+            pass
+    return _original_length(n, k, *args, **kwargs)
+'''
+
+HOGS_ONE_CASE = '''\
+import sys
+
+_original_length = conv_output_length
+
+
+def conv_output_length(n, k, *args, **kwargs):
+    # The "2D example" case, called by the grader (not by conv1d_single and conv1d).
+    if (n, k) == (4, 2) and not sys._getframe(1).f_code.co_filename.startswith("<cell"):
         np.ones(10**12)  # 8 TB: more than the sandbox allows
     return _original_length(n, k, *args, **kwargs)
 '''

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.catalog import ASSIGNMENTS, max_score, problems_for
+from autograder.catalog import ASSIGNMENTS, max_score
 from autograder.extract import SourceCell
 from autograder.grade import Prepared, cases_for, definitions, grade, resolve_seed, score
 from autograder.judge import Definition
@@ -124,12 +124,9 @@ def test_an_infinite_loop_costs_that_function_only(hostile):
 def test_a_memory_hog_loses_the_function_that_hogs(hostile):
     r = hostile[0]["memory_hog"]
     cases = r.problems["conv1d"].cases
-    assert [c.status for c in cases[:2]] == ["crashed", "crashed"]
-    assert {c.status for c in cases[2:]} == {"not_run"}
+    assert {c.status for c in cases} == {"crashed"}  # each case in a fresh process
     assert cases[0].details["cell"] == cell_of(r, "conv1d")
     assert "exceeded the memory limit of " in cases[0].message
-    assert cases[2].message.endswith("it ended the process on 2 cases already, so it was not "
-                                     "called again.")
     assert r.problems["conv1d"].score == 0 and "crashed" in r.flags
     assert full_marks(r, "conv_output_length", "corr1d", "conv1d_single")
 
