@@ -329,6 +329,23 @@ def test_the_limits_leave_room_for_the_rest_of_the_submission():
     assert limits_for(60).call_seconds == 10  # never above the sandbox's own limit
 
 
+def test_a_planted_file_never_replaces_another_students_work(tmp_path):
+    folder = tmp_path / "submitted"
+    place(folder, "alice", honest())
+    own = place(folder, "zed", edited({"corr1d": "def corr1d(x, h):\n    return x"}))
+    planted = own.parent / "extra" / f"alice_{A}.ipynb"
+    planted.parent.mkdir()
+    planted.write_bytes(to_bytes(notebook({})))
+    os.utime(own, (1_000_000, 1_000_000))  # the planted file is zed's newer one
+    out = tmp_path / "out"
+    results = {r.student: r for r in grade([folder], out=out, **FAST)}
+    assert sorted(results) == ["alice", "zed"]
+    assert results["alice"].score == max_score(A)
+    assert results["zed"].source == str(planted) and results["zed"].score == 0
+    summary = (out / "summary.html").read_text()
+    assert "zed / 01_conv1d: graded" in summary and f"ignored &#39;{own}&#39;" in summary
+
+
 # --------------------------------------------------------------------------- resume and the cache
 
 
