@@ -340,3 +340,10 @@ def test_a_killed_batch_resumes_to_the_same_gradebook(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in done_before} == done_before  # reused, not redone
     whole = (tmp_path / "whole" / "grades.csv").read_text()
     assert (killed_out / "grades.csv").read_text() == whole
+
+
+def test_definitions_survive_deep_expressions():
+    sum600 = "y = " + " + ".join(["1"] * 600) + "\n\ndef corr1d(x, h):\n    return x"
+    deep = "v = " + " + ".join(["1"] * 5000)
+    assert definitions([SourceCell(0, sum600), SourceCell(1, deep)]) == {
+        "corr1d": Definition(1, 3, "def corr1d(x, h):")}

@@ -97,3 +97,20 @@ def test_assignment_number_needs_a_number():
     assert assignment_number("04_toeplitz") == 4
     with pytest.raises(ValueError, match=r"assignment_number: assignment 'toeplitz' does not"):
         assignment_number("toeplitz")
+
+
+@pytest.mark.parametrize("terms", [600, 2000])
+def test_deep_expressions_are_scanned_not_a_crash(terms):
+    import sys
+
+    limit = sys.getrecursionlimit()
+    source = "import torch\ny = " + " + ".join(["torch.conv1d(x)"] * terms)
+    (finding,) = scan_cells([SourceCell(0, source)], "01_conv1d")
+    assert (finding.name, finding.line) == ("torch.conv1d", 2)
+    assert sys.getrecursionlimit() == limit  # restored
+
+
+def test_code_python_cannot_parse_is_skipped():
+    cells = [SourceCell(0, "v = " + " + ".join(["1"] * 5000)), SourceCell(1, "a\x00b"),
+             SourceCell(2, "import scipy.signal")]
+    assert [f.name for f in scan_cells(cells, "01_conv1d")] == ["scipy.signal"]
