@@ -133,7 +133,7 @@ class SubmissionResult:
     source : str
         Path of the graded file as given to the grader.
     sha256 : str
-        Hash of the submitted file's bytes (the resume key, with version and seed).
+        Hash of the submitted file's bytes (part of `cache_key`).
     seed : int
     grader_version : str
     seconds : float
