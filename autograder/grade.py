@@ -466,13 +466,13 @@ def run(
         active: dict[Future, _Job] = {}
         try:
             for p in prepared:
-                if p.result.assignment not in cases:
-                    cases[p.result.assignment] = cases_of(p.result.assignment)
-                job = _Job(p, cases[p.result.assignment])
                 try:
+                    if p.result.assignment not in cases:
+                        cases[p.result.assignment] = cases_of(p.result.assignment)
+                    job = _Job(p, cases[p.result.assignment])
                     active[job.submit(pool)] = job
-                except Exception as exc:
-                    yield job.failed(exc)
+                except Exception as exc:  # the grader's cases or inputs, not the student
+                    yield _Job(p, {}).failed(exc)
             while active:
                 finished, _ = wait(active, return_when=FIRST_COMPLETED)
                 for future in finished:

@@ -347,3 +347,82 @@ def test_definitions_survive_deep_expressions():
     deep = "v = " + " + ".join(["1"] * 5000)
     assert definitions([SourceCell(0, sum600), SourceCell(1, deep)]) == {
         "corr1d": Definition(1, 3, "def corr1d(x, h):")}
+
+
+# --------------------------------------------------------------------------- re-runs after a fault
+
+
+def _job(cells=("def corr1d(x, h):\n    return x",)):
+    from autograder.grade import _Job
+
+    prepared = _prepared([SourceCell(i, s) for i, s in enumerate(cells)])
+    return _Job(prepared, {"corr1d": cases_for(A, SEED)["corr1d"]})
+
+
+def _outcome(job, i, status, message=""):
+    call = job.calls[i]
+    return CallOutcome(call.problem, call.case, status, message=message)
+
+
+def _run(job, first_status, message="", cells=()):
+    """A run of `job.pending` whose first call ended it with `first_status`."""
+    calls = [_outcome(job, job.pending[0], first_status, message)] + [
+        _outcome(job, i, "not_run", "the process died") for i in job.pending[1:]]
+    crashed = message if first_status == "crashed" else ""
+    timed_out = message if first_status == "timeout" else ""
+    return RunOutcome(list(cells), calls, crashed=crashed, timed_out=timed_out)
+
+
+def test_each_crash_costs_one_case():
+    job = _job()
+    while job.absorb(_run(job, "crashed", "called os._exit(3) in `corr1d`")):
+        pass
+    assert len(job.runs) == len(job.calls)
+    assert [o.status for o in job.outcomes] == ["crashed"] * len(job.calls)
+
+
+def test_the_re_runs_are_capped(monkeypatch):
+    import autograder.grade
+
+    monkeypatch.setattr(autograder.grade, "MAX_RUNS", 3)
+    job = _job()
+    while job.absorb(_run(job, "crashed", "called os._exit(3) in `corr1d`")):
+        pass
+    assert len(job.runs) == 3
+    assert [o.status for o in job.outcomes[:3]] == ["crashed"] * 3
+    assert {o.message for o in job.outcomes[3:]} == {
+        "the grader stopped after 3 runs of this notebook"}
+
+
+def test_a_function_that_times_out_twice_is_not_called_again():
+    job = _job()
+    assert job.absorb(_run(job, "timeout", "ran longer than 10 s"))
+    assert job.pending == list(range(1, len(job.calls)))
+    assert not job.absorb(_run(job, "timeout", "ran longer than 10 s"))
+    assert [o.status for o in job.outcomes[:2]] == ["timeout", "timeout"]
+    assert {o.message for o in job.outcomes[2:]} == {
+        "it ran out of time on 2 cases already, so it was not called again"}
+
+
+def test_a_call_cut_by_the_submission_clock_runs_again_unless_it_was_alone():
+    job = _job()
+    limit = "the submission ran longer than 20 s"
+    calls = [_outcome(job, 0, "ok"), _outcome(job, 1, "timeout", limit)] + [
+        _outcome(job, i, "not_run", "out of time") for i in range(2, len(job.calls))]
+    assert job.absorb(RunOutcome([], calls, timed_out=limit))
+    assert job.pending == list(range(1, len(job.calls)))  # the cut call is not at fault
+    assert job.absorb(_run(job, "timeout", limit))
+    assert job.outcomes[1].status == "timeout"  # first of its run: the time went to it
+    assert job.pending == list(range(2, len(job.calls)))
+
+
+def test_a_cell_that_ended_a_run_is_left_out_of_the_replay():
+    job = _job(("def corr1d(x, h):\n    return x", "while True:\n    pass"))
+    stuck = "cell 2 ran longer than 10 s"
+    run = RunOutcome([CellRun(1, "ok"), CellRun(2, "timeout", stuck)],
+                     [_outcome(job, i, "not_run", "out of time") for i in range(len(job.calls))],
+                     timed_out=stuck)
+    assert job.absorb(run)
+    assert [c.index for c in job.cells] == [0]
+    assert job.notes == [f"cell 2 was left out when the remaining cases were run again: it "
+                         f"ended a run ({stuck})"]
