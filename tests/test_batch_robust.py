@@ -147,6 +147,15 @@ JSON = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4)
                     | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=25)
 
 
+# Pieces of cell source: Python, IPython syntax, deep nesting, and noise.
+CODE_PIECES = st.sampled_from([
+    "\n", "    ", "import torch\n", "import numpy as np\n", "np.convolve", "(", ")", "[", "]",
+    "%%bash\n", "!ls\n", "%time ", "%pip install x\n", "get_ipython().system('ls')",
+    "def corr1d(x, h):\n    return x\n", "raise SystemExit(2)\n", "1 + " * 300 + "1\n",
+    "(" * 120 + ")" * 120, "print('x' * 10**5)\n", "lambda: 0", "\x00", '"""', "\\",
+]) | st.text(max_size=30)
+
+
 def mutate(data: st.DataObject, doc):
     """`doc` with one to three values replaced, deleted or added at random places."""
     doc = copy.deepcopy(doc)
@@ -198,7 +207,7 @@ def fuzz_batch(tmp_path_factory):
     folder = tmp / "submitted"
     place(folder, "honest", honest())
     base = json.loads(honest())
-    made: dict[str, list] = {"notebooks": [], "random": [], "members": []}
+    made: dict[str, list] = {"notebooks": [], "random": [], "members": [], "code": []}
 
     @FUZZ
     @given(st.data())
@@ -217,6 +226,13 @@ def fuzz_batch(tmp_path_factory):
         raw = json.dumps(value).encode()
         made["random"].append(place(folder, f"rnd{len(made['random']):03d}", raw))
 
+    @FUZZ
+    @given(st.lists(CODE_PIECES, min_size=1, max_size=8))
+    def extra_code(pieces):
+        # A valid notebook with one more code cell: extract, scan and the sandbox get the code.
+        raw = edited(extra=["".join(pieces)])
+        made["code"].append(place(folder, f"code{len(made['code']):03d}", raw))
+
     small = to_bytes(notebook({"corr1d": "def corr1d(x, h):\n    return x"}))
 
     # zipfile cuts a name at a NUL byte: the archive could not hold such a name.
@@ -231,6 +247,7 @@ def fuzz_batch(tmp_path_factory):
 
     mutated_notebooks()
     random_json()
+    extra_code()
     member_names()
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
@@ -257,8 +274,10 @@ def test_fuzzed_inputs_leave_a_complete_gradebook_and_the_honest_student_whole(f
         assert r.error is None or isinstance(r.error, str)
         assert 0 <= r.score <= max_score(A)
     # Every mutated notebook and random document is a row of its own.
-    for path in made["notebooks"] + made["random"]:
+    for path in made["notebooks"] + made["random"] + made["code"]:
         assert path.parents[1].name in by
+    # A valid notebook with odd code is graded, not an error row.
+    assert all(by[path.parents[1].name].error is None for path in made["code"])
 
 
 # --------------------------------------------------------------------------- containment
