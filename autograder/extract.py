@@ -38,8 +38,9 @@ QUIET_LINE_MAGICS = frozenset(
 
 _transformer = TransformerManager()
 # What `ast.parse` raises on source it cannot read: a syntax error, nesting deeper
-# than the parser's recursion limit, a null byte, memory.
-_UNPARSABLE = (SyntaxError, RecursionError, ValueError, MemoryError)
+# than the parser's recursion limit, a null byte, memory; and, on some deeply
+# nested input, CPython 3.11's "AST constructor recursion depth mismatch".
+UNPARSABLE = (SyntaxError, RecursionError, ValueError, MemoryError, SystemError)
 
 
 @dataclass
@@ -133,13 +134,16 @@ def _plain_python(source: str, where: str, out: Extracted) -> str:
     try:
         # Valid Python has no IPython syntax in it: skip the (slow) transformer.
         tree, code = ast.parse(source), source
-    except _UNPARSABLE:
+    except UNPARSABLE:
         try:
             code = _transformer.transform_cell(source)
+        except Exception:  # IPython's tokenizer gave up: the sandbox says why it cannot run
+            return source
+        try:
             tree = ast.parse(code)
         except SyntaxError:
             return code  # the sandbox reports the syntax error with its line
-        except _UNPARSABLE:
+        except UNPARSABLE:
             # Nested deeper than Python compiles, or null bytes: nothing in it can run,
             # and the sandbox says why.
             return source

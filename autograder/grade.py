@@ -246,8 +246,8 @@ def definitions(cells: list[SourceCell]) -> dict[str, Definition]:
     for cell in cells:
         try:
             tree = ast.parse(cell.source)
-        except (SyntaxError, RecursionError, ValueError, MemoryError):
-            continue
+        except (SyntaxError, RecursionError, ValueError, MemoryError, SystemError):
+            continue  # as `autograder.extract.UNPARSABLE`: nothing in it can run
         lines = cell.source.splitlines()
         for node in _namespace_defs(tree):
             # SourceCell.index counts from 0; students count cells from 1.
@@ -436,9 +436,10 @@ class _Job:
         result.notes += self.notes
         return result
 
-    def failed(self, exc: BaseException) -> SubmissionResult:
+    def failed(self, exc: BaseException,
+               step: str = "running this notebook in the sandbox") -> SubmissionResult:
         result = self.prepared.result
-        result.error = _failure("running this notebook in the sandbox", exc)
+        result.error = _failure(step, exc)
         result.flags.append(GRADER_ERROR)
         return result
 
@@ -478,13 +479,17 @@ def run(
                 for future in finished:
                     job = active.pop(future)
                     try:
-                        again = job.absorb(future.result())
-                        if again:
+                        outcome = future.result()
+                    except Exception as exc:  # the pool could not run it
+                        yield job.failed(exc)
+                        continue
+                    try:
+                        if job.absorb(outcome):
                             active[job.submit(pool)] = job
                             continue
                         result = job.result()
-                    except Exception as exc:  # the sandbox or the scoring failed
-                        result = job.failed(exc)
+                    except Exception as exc:
+                        result = job.failed(exc, "scoring this notebook")
                     yield result
         except BaseException:
             for future in active:

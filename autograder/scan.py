@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from autograder.extract import SourceCell
+from autograder.extract import UNPARSABLE, SourceCell
 
 T = TypeVar("T")
 
@@ -116,7 +116,7 @@ def scan_cells(cells: list[SourceCell], assignment: str) -> list[Finding]:
             # Parsed at the normal recursion limit: whatever parses here, the kernel
             # could compile, and its depth is bounded by that limit.
             tree = ast.parse(cell.source)
-        except (SyntaxError, RecursionError, ValueError, MemoryError):
+        except UNPARSABLE:
             continue  # the sandbox reports it; nothing in it can run
         before = dict(aliases)
         visitor = _Visitor(cell.index, aliases, rules)

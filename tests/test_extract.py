@@ -73,3 +73,22 @@ def test_cells_nested_deeper_than_python_parses_are_passed_on_as_written():
     out = extract_code(nb)
     assert [c.source for c in out.cells] == [deep, sum600]
     assert out.notes == [] and out.shell_escapes == []
+
+
+def test_a_parser_failure_of_cpython_itself_is_code_that_cannot_run(monkeypatch):
+    # Fuzzing found CPython 3.11 raising SystemError ("AST constructor recursion depth
+    # mismatch") from ast.parse on deeply nested input: every step passes such a cell on.
+    import ast
+
+    from autograder.grade import definitions
+    from autograder.scan import scan_cells
+
+    def broken(*args, **kwargs):
+        raise SystemError("AST constructor recursion depth mismatch (before=144, after=44)")
+
+    source = "import scipy.signal\ndef corr1d(x, h):\n    return x"
+    monkeypatch.setattr(ast, "parse", broken)
+    out = extract_code(new_notebook(cells=[new_code_cell(source)]))
+    assert [c.source for c in out.cells] == [source]
+    assert scan_cells(out.cells, "01_conv1d") == []
+    assert definitions(out.cells) == {}
