@@ -393,9 +393,9 @@ class _Job:
         if left and progress and len(self.runs) < MAX_RUNS:
             self.pending = left
             return True
-        last = dict(zip(self.pending, run.calls, strict=False))
+        this_run = dict(zip(self.pending, run.calls, strict=False))
         for i in left:
-            out = last.get(i)
+            out = this_run.get(i)
             if out is None or (len(self.runs) >= MAX_RUNS and progress):
                 out = CallOutcome(self.calls[i].problem, self.calls[i].case, "not_run",
                                   message=f"the grader stopped after {MAX_RUNS} runs of this "
