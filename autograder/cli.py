@@ -100,7 +100,9 @@ def main(argv: list[str] | None = None) -> int:
                   highlight=False)
         return EXIT_SANDBOX_ERROR
     except KeyboardInterrupt:
-        err.print("interrupted: finished results are saved; run the same command to resume")
+        kept = f" in {args.out / 'results'}" if getattr(args, "out", None) else ""
+        err.print(f"interrupted: every finished result is saved{kept}; run the same command "
+                  "to resume (finished notebooks are not graded again)", highlight=False)
         return EXIT_INTERRUPTED
 
 

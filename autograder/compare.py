@@ -8,10 +8,11 @@ Decisions a student may meet:
 - Array-likes (lists, tuples of numbers) are accepted where an array is
   expected: they are converted with `np.asarray` and a note says so.
 - Integer arrays are accepted where floats are expected when the values match.
-- Tolerance follows the received dtype: float32 answers are accepted at
-  float32 precision, float64 answers at float64 precision, with slack for a
-  different summation order: ``rtol = min(1e-3, 256 * eps)`` and
-  ``atol = rtol * max(1, max|expected|)``.
+- Tolerance follows the expected dtype (float64 for the course's cases), never
+  the received one: a float16 or float32 answer is held to float64 precision
+  too, with slack for a different summation order: ``rtol = min(1e-3, 256 * eps)``
+  and ``atol = rtol * max(1, max|expected|)``. A lower-precision answer gets a
+  note that says so.
 - Integer answers (``kind="exact"``: output sizes, parameter counts) must be
   integers and equal; ``2.0`` is not ``2``.
 - NaN equals NaN, ``inf`` equals ``inf`` of the same sign; anything else
@@ -127,11 +128,12 @@ def summarize(value: Any, limit: int = OUTPUT_VALUES_LIMIT) -> dict[str, Any]:
 def tolerance(expected: np.ndarray, received: np.ndarray) -> tuple[float, float]:
     """``(atol, rtol)`` for comparing `received` with `expected`.
 
-    The precision is the received dtype's (float64 for integers), so a float32
-    answer is judged at float32 precision; 256 ulps leave room for another
-    summation order over the few hundred products of a case.
+    The precision is the expected dtype's (float64 for integers): what the
+    student returns cannot loosen it (a float16 answer would otherwise pass at
+    1e-3). 256 ulps leave room for another summation order over the few
+    hundred products of a case. `received` is accepted for symmetry only.
     """
-    dtype = received.dtype if received.dtype.kind in "fc" else np.dtype(np.float64)
+    dtype = expected.dtype if expected.dtype.kind in "fc" else np.dtype(np.float64)
     rtol = min(1e-3, 256 * float(np.finfo(dtype).eps))
     finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
     scale = max(1.0, float(finite.max())) if finite.size else 1.0
@@ -180,6 +182,11 @@ def _as_array(expected: np.ndarray, received: Any) -> tuple[np.ndarray | None, l
         notes.append(f"Your function returned {received.dtype} values; expected "
                      f"{expected.dtype}. Integers cannot hold results like 0.5: start from "
                      "np.zeros(..., dtype=float).")
+    if expected.dtype.kind in "fc" and received.dtype.kind in "fc" \
+            and np.finfo(received.dtype).eps > np.finfo(expected.dtype).eps:
+        notes.append(f"Your function returned {received.dtype} values; expected "
+                     f"{expected.dtype}, and they are compared at {expected.dtype} precision. "
+                     "Compute in float64: start from np.zeros(..., dtype=float).")
     return received, notes, ""
 
 

@@ -19,6 +19,8 @@ from IPython.core.inputtransformer2 import TransformerManager
 from nbformat.notebooknode import NotebookNode
 from nbgrader.utils import is_grade, is_solution
 
+from autograder.scan import UNPARSABLE
+
 DEMO_TAG = "demo"
 
 # Cell magics that run their body in another program.
@@ -130,12 +132,19 @@ def _plain_python(source: str, where: str, out: Extracted) -> str:
     try:
         # Valid Python has no IPython syntax in it: skip the (slow) transformer.
         tree, code = ast.parse(source), source
-    except SyntaxError:
-        code = _transformer.transform_cell(source)
+    except UNPARSABLE:
+        try:
+            code = _transformer.transform_cell(source)
+        except Exception:  # IPython's tokenizer gave up: the sandbox says why it cannot run
+            return source
         try:
             tree = ast.parse(code)
         except SyntaxError:
             return code  # the sandbox reports the syntax error with its line
+        except UNPARSABLE:
+            # Nested deeper than Python compiles, or null bytes: nothing in it can run,
+            # and the sandbox says why.
+            return source
     spans = []
     for node in ast.walk(tree):
         described = _ipython_call(node)

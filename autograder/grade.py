@@ -27,11 +27,12 @@ from __future__ import annotations
 import ast
 import functools
 import hashlib
+import json
 import logging
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
@@ -40,11 +41,12 @@ from typing import TYPE_CHECKING
 from autograder import catalog
 from autograder.cases import PUBLIC_SEED, Case, generate_cases
 from autograder.gradebook import Gradebook
-from autograder.identify import UNKNOWN_ASSIGNMENT, Submission, collect
+from autograder.identify import UNKNOWN_ASSIGNMENT, Submission, collect, collect_batch
 from autograder.judge import Definition, score_problem
-from autograder.pool import Cell, RunOutcome, WorkerPool
-from autograder.results import SubmissionResult
-from autograder.sandbox import Limits
+from autograder.outcome import Call, CallOutcome
+from autograder.pool import Cell, CellRun, RunOutcome, SandboxError, WorkerPool
+from autograder.results import ProblemResult, SubmissionResult, bounded, cut
+from autograder.sandbox import Limits, resolve_sandbox
 from autograder.tripwires import forbidden_for
 
 if TYPE_CHECKING:
@@ -59,6 +61,17 @@ SEED_ENV = "AUTOGRADER_SEED"
 log = logging.getLogger("autograder")
 
 Progress = Callable[[int, int, SubmissionResult], None]
+
+# A fault (a hang, a crash, a corrupt result channel) ends the run of a
+# submission; the calls it left are run again in a fresh child, the cells
+# replayed. At most this many runs per submission:
+MAX_RUNS = 20
+# A function that ran out of time on this many cases is not called again: a
+# loop that never ends on one case rarely ends on the next, and each try costs
+# a time limit. (A crash costs a fresh process only: each case gets its try.)
+MAX_TIMEOUTS_PER_FUNCTION = 2
+# Flag of a result the grader (not the student) could not produce: never reused.
+GRADER_ERROR = "grader_error"
 
 
 @dataclass
@@ -125,7 +138,32 @@ def grader_version() -> str:
 
 
 def prepare(sub: Submission, seed: int, version: str, course_root: Path = COURSE_ROOT) -> Prepared:
-    """Load, check integrity, extract and scan one submission (no student code runs)."""
+    """Load, check integrity, extract and scan one submission (no student code runs).
+
+    Whatever goes wrong on the way is this submission's `result.error`, never
+    an exception: one notebook never stops a batch.
+    """
+    try:
+        return _prepare(sub, seed, version, course_root)
+    except Exception as exc:
+        result = SubmissionResult(
+            student=sub.student, assignment=sub.assignment, score=0.0,
+            max_score=catalog.max_score(sub.assignment)
+            if sub.assignment in catalog.ASSIGNMENTS else 0,
+            flags=[*sub.flags, GRADER_ERROR], notes=list(sub.notes), source=sub.source,
+            sha256=hashlib.sha256(sub.data).hexdigest(), seed=seed, grader_version=version,
+            error=_failure("reading this notebook", exc))
+        return Prepared(result)
+
+
+def _failure(step: str, exc: BaseException) -> str:
+    """The reason for a row when a step failed unexpectedly."""
+    log.exception("the grader failed while %s", step)
+    return cut(f"the grader failed while {step} ({type(exc).__name__}: {exc}); "
+               "the TA has the details", 500)
+
+
+def _prepare(sub: Submission, seed: int, version: str, course_root: Path) -> Prepared:
     from autograder.extract import extract_code  # slow imports: see the module docstring
     from autograder.integrity import check_integrity
     from autograder.notebook import load_notebook
@@ -209,23 +247,30 @@ def definitions(cells: list[SourceCell]) -> dict[str, Definition]:
     for cell in cells:
         try:
             tree = ast.parse(cell.source)
-        except SyntaxError:
-            continue
+        except (SyntaxError, RecursionError, ValueError, MemoryError, SystemError):
+            continue  # as `autograder.extract.UNPARSABLE`: nothing in it can run
         lines = cell.source.splitlines()
         for node in _namespace_defs(tree):
             # SourceCell.index counts from 0; students count cells from 1.
             found[node.name] = Definition(cell.index + 1, node.lineno,
-                                          lines[node.lineno - 1].strip())
+                                          lines[node.lineno - 1].strip()[:200])
     return found
 
 
-def _namespace_defs(node: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
-    """Function definitions in `node`, in source order, not looking inside functions or classes."""
-    for child in ast.iter_child_nodes(node):
-        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+def _namespace_defs(tree: ast.AST) -> Iterator[ast.FunctionDef | ast.AsyncFunctionDef]:
+    """Function definitions in `tree`, in source order, not looking inside functions or classes.
+
+    Iterative: a cell nested as deeply as Python parses cannot exhaust the stack.
+    """
+    stack = [iter(ast.iter_child_nodes(tree))]
+    while stack:
+        child = next(stack[-1], None)
+        if child is None:
+            stack.pop()
+        elif isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
             yield child
         elif not isinstance(child, ast.ClassDef | ast.Lambda):
-            yield from _namespace_defs(child)
+            stack.append(iter(ast.iter_child_nodes(child)))
 
 
 def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> SubmissionResult:
@@ -255,14 +300,150 @@ def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> 
     defined = definitions(prepared.cells)
     for name, problem_cases in cases.items():
         outcomes = [o for o in run.calls if o.problem == name]
-        result.problems[name] = score_problem(catalog.problem(name), problem_cases, outcomes,
-                                              defined.get(name), cells=prepared.cells)
+        problem = catalog.problem(name)
+        try:
+            result.problems[name] = score_problem(problem, problem_cases, outcomes,
+                                                  defined.get(name), cells=prepared.cells)
+        except Exception as exc:  # one function's odd value costs that function only
+            result.problems[name] = ProblemResult(name, 0.0, float(problem.points), [GRADER_ERROR])
+            result.notes.append(_failure(f"scoring `{name}`", exc))
     for problem in result.problems.values():
         for flag in problem.flags:
             if flag not in result.flags:
                 result.flags.append(flag)
     result.score = round(sum(p.score for p in result.problems.values()), 6)
     return result
+
+
+def limits_for(timeout: float | None) -> Limits:
+    """The sandbox's limits, with `timeout` (``--timeout``) as the submission's wall clock."""
+    if timeout is None:
+        return Limits()
+    # One cell or call gets at most half of it: a call that hangs then ends by its
+    # own limit, not by the submission's, which would leave nothing for the rest.
+    return Limits(submission_seconds=timeout, cell_seconds=min(timeout / 2, Limits.cell_seconds),
+                  call_seconds=min(timeout / 2, Limits.call_seconds))
+
+
+class _Job:
+    """One submission through the sandbox: its first run, then re-runs of what faults left.
+
+    A fault ends a run: the call under way keeps its verdict (timeout, crashed,
+    invalid output), and the calls after it run again in a fresh child with the
+    cells replayed, so one function's fault costs that function's cases only.
+    A cell that ended a run is left out of the replays, with a note: run again,
+    it would end every run the same way.
+    """
+
+    def __init__(self, prepared: Prepared, cases: dict[str, list[Case]]):
+        self.prepared, self.cases = prepared, cases
+        self.calls: list[Call] = [c.call() for problem_cases in cases.values()
+                                  for c in problem_cases]
+        self.outcomes: list[CallOutcome | None] = [None] * len(self.calls)
+        self.cells = list(prepared.cells)
+        self.runs: list[RunOutcome] = []
+        self.pending: list[int] = list(range(len(self.calls)))
+        self.faults: dict[str, int] = {}  # timeouts per function
+        self.notes: list[str] = []
+
+    def _fault(self, out: CallOutcome) -> None:
+        if out.status == "timeout":
+            self.faults[out.problem] = self.faults.get(out.problem, 0) + 1
+
+    def submit(self, pool: WorkerPool) -> Future:
+        # The pool names cells as students count them: from 1, markdown included.
+        cells = [Cell(c.index + 1, c.source) for c in self.cells]
+        return pool.submit(cells, [self.calls[i] for i in self.pending],
+                           forbidden_for(self.prepared.result.assignment))
+
+    def absorb(self, run: RunOutcome) -> bool:
+        """Take one run's outcomes; True when the calls left should run again."""
+        self.runs.append(run)
+        progress = False
+        last: CallOutcome | None = None
+        first = True
+        for i, out in zip(self.pending, run.calls, strict=False):
+            if out.status == "not_run":
+                continue
+            # A call stopped by the whole run's clock is not at fault, and runs again;
+            # unless it was the run's first call: then the time went to it alone.
+            if not first and out.status == "timeout" and out.message.startswith("the submission"):
+                continue
+            first = False
+            self.outcomes[i] = last = out
+            progress = True
+            if out.status in ("timeout", "crashed"):
+                self._fault(out)
+        ended = any(o.status == "not_run" for o in run.calls)
+        if ended and last is not None and last.status == "invalid_output":  # a corrupt channel
+            self._fault(last)
+        for cell in run.cells:
+            if cell.status != "ok" and cell.error and cell.error in (run.timed_out, run.crashed):
+                self.cells = [c for c in self.cells if c.index + 1 != cell.number]
+                self.notes.append(f"cell {cell.number} was left out when the remaining cases "
+                                  f"were run again: it ended a run ({cell.error})")
+                progress = True
+        for i in range(len(self.calls)):
+            problem = self.calls[i].problem
+            if self.outcomes[i] is None \
+                    and self.faults.get(problem, 0) >= MAX_TIMEOUTS_PER_FUNCTION:
+                self.outcomes[i] = CallOutcome(
+                    problem, self.calls[i].case, "not_run",
+                    message=f"it ran out of time on {MAX_TIMEOUTS_PER_FUNCTION} cases already, "
+                            "so it was not called again")
+        left = [i for i, o in enumerate(self.outcomes) if o is None]
+        if left and progress and len(self.runs) < MAX_RUNS:
+            self.pending = left
+            return True
+        this_run = dict(zip(self.pending, run.calls, strict=False))
+        for i in left:
+            out = this_run.get(i)
+            if out is None or (len(self.runs) >= MAX_RUNS and progress):
+                out = CallOutcome(self.calls[i].problem, self.calls[i].case, "not_run",
+                                  message=f"the grader stopped after {MAX_RUNS} runs of this "
+                                          "notebook")
+            elif out.status == "timeout":  # stopped by the submission's clock
+                out = CallOutcome(out.problem, out.case, "not_run", message=out.message,
+                                  seconds=out.seconds)
+            self.outcomes[i] = out
+        return False
+
+    def merged(self) -> RunOutcome:
+        """All runs as one: the first run's cells, every call's final outcome."""
+        first = self.runs[0]
+        cells = list(first.cells)
+        seen = {(c.number, c.status) for c in cells}
+        for run in self.runs[1:]:
+            for c in run.cells:
+                if c.status != "ok" and (c.number, c.status) not in seen:
+                    cells.append(CellRun(c.number, c.status, c.error, c.seconds))
+                    seen.add((c.number, c.status))
+        reasons = {"timed_out": [], "crashed": []}
+        for run in self.runs:
+            for key in reasons:
+                text = getattr(run, key)
+                if text and text not in reasons[key]:
+                    reasons[key].append(text)
+        return RunOutcome(cells, [o for o in self.outcomes if o is not None],
+                          "; ".join(reasons["crashed"]), "; ".join(reasons["timed_out"]),
+                          first.stdout, sum(r.seconds for r in self.runs))
+
+    def result(self) -> SubmissionResult:
+        run = self.merged()
+        result = score(self.prepared, self.cases, run)
+        if len(self.runs) > 1:
+            result.notes.append(f"After a fault, the cases left were run again in a fresh "
+                                f"process ({len(self.runs)} runs in all), so that one "
+                                "function's fault costs only that function's cases.")
+        result.notes += self.notes
+        return result
+
+    def failed(self, exc: BaseException,
+               step: str = "running this notebook in the sandbox") -> SubmissionResult:
+        result = self.prepared.result
+        result.error = _failure(step, exc)
+        result.flags.append(GRADER_ERROR)
+        return result
 
 
 def run(
@@ -277,29 +458,68 @@ def run(
     The workers start before `prepared` is read, so a lazy iterable (one that
     prepares each notebook as it goes) runs while they boot, and each
     submission is queued as soon as it is prepared. `cases_of(assignment)`
-    gives the cases; it is called once per assignment.
+    gives the cases; it is called once per assignment. A run that a fault ended
+    early is followed by another for the calls it left (see `_Job`).
+
+    Stopped early (Ctrl-C, or the caller closing this generator), it cancels
+    what is queued and kills the runs under way, and returns within seconds.
     """
-    limits = Limits() if timeout is None else Limits(
-        submission_seconds=timeout,
-        cell_seconds=min(timeout, Limits.cell_seconds),
-        call_seconds=min(timeout, Limits.call_seconds),
-    )
     cases: dict[str, dict[str, list[Case]]] = {}
-    with WorkerPool(workers, sandbox, limits) as pool:
-        futures = {}
-        for p in prepared:
-            if p.result.assignment not in cases:
-                cases[p.result.assignment] = cases_of(p.result.assignment)
-            assignment_cases = cases[p.result.assignment]
-            calls = [c.call() for problem_cases in assignment_cases.values() for c in problem_cases]
-            # The pool names cells as students count them: from 1, markdown included.
-            future = pool.submit([Cell(c.index + 1, c.source) for c in p.cells], calls,
-                                 forbidden_for(p.result.assignment))
-            futures[future] = (p, assignment_cases)
-        for future in as_completed(futures):
-            p, assignment_cases = futures[future]
-            p.result.isolation = pool.isolation
-            yield score(p, assignment_cases, future.result())
+    with WorkerPool(workers, sandbox, limits_for(timeout)) as pool:
+        active: dict[Future, _Job] = {}
+        try:
+            for p in prepared:
+                try:
+                    if p.result.assignment not in cases:
+                        cases[p.result.assignment] = cases_of(p.result.assignment)
+                    job = _Job(p, cases[p.result.assignment])
+                    active[job.submit(pool)] = job
+                except Exception as exc:  # the grader's cases or inputs, not the student
+                    yield _Job(p, {}).failed(exc)
+            while active:
+                finished, _ = wait(active, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    job = active.pop(future)
+                    try:
+                        outcome = future.result()
+                    except SandboxError:  # no student code can run here: the batch stops
+                        raise
+                    except Exception as exc:  # the pool could not run it
+                        yield job.failed(exc)
+                        continue
+                    try:
+                        if job.absorb(outcome):
+                            active[job.submit(pool)] = job
+                            continue
+                        result = job.result()
+                        result.isolation = pool.isolation
+                    except Exception as exc:
+                        result = job.failed(exc, "scoring this notebook")
+                    yield result
+        except BaseException:
+            for future in active:
+                future.cancel()
+            pool.cancel_all()
+            raise
+
+
+def cache_key(sub: Submission, version: str, seed: int, limits: Limits, sandbox: str,
+              course_root: Path = COURSE_ROOT) -> str:
+    """Everything a verdict depends on besides the student's file, as one hash.
+
+    The file, the grader's and the reference's code (`grader_version`, which
+    covers the case generators), the seed, the limits, the sandbox, and the
+    release notebook the locked cells are checked against.
+    """
+    release = course_root / "notebooks" / sub.assignment / f"{sub.assignment}.ipynb"
+    try:
+        release_hash = hashlib.sha256(release.read_bytes()).hexdigest()
+    except OSError:
+        release_hash = ""
+    key = {"file": hashlib.sha256(sub.data).hexdigest(), "version": version, "seed": seed,
+           "limits": vars(limits), "sandbox": sandbox, "release": release_hash,
+           "assignment": sub.assignment}
+    return hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()
 
 
 def grade(
@@ -341,8 +561,11 @@ def grade(
     Returns
     -------
     list of SubmissionResult
-        Sorted by student then assignment. Results already in `out` for the
-        same file, grader version and seed are reused, not recomputed.
+        This batch's results, sorted by student then assignment. Results
+        already in `out` for the same file, grader code, seed, limits, sandbox
+        and release notebook (`cache_key`) are reused, not recomputed. A
+        submission that cannot be graded is a result with the reason in
+        ``error``, never an exception.
 
     Raises
     ------
@@ -353,7 +576,8 @@ def grade(
     """
     seed = resolve_seed(seed, course_root)
     paths = list(paths)
-    submissions = collect(paths, assignment)
+    batch = collect_batch(paths, assignment)
+    submissions = batch.submissions
     if not submissions:
         raise ValueError(f"grade: no notebooks (.ipynb) found in {', '.join(map(str, paths))}")
     book = Gradebook(Path(out))
@@ -361,31 +585,45 @@ def grade(
     if not os.access(book.out, os.W_OK):
         raise OSError(f"grade: output folder {str(book.out)!r} is not writable")
     version = grader_version()
+    for note in batch.notes:
+        log.warning("%s", note)
     for sub in submissions:
         for note in sub.notes:
             log.warning("%s / %s: %s", sub.student, sub.assignment, note)
     results: list[SubmissionResult] = []
 
-    def done(result: SubmissionResult, save: bool = True) -> None:
-        if save:
-            book.save(result)  # at once: a killed batch resumes from here
+    def done(result: SubmissionResult, key: str | None = None) -> None:
+        bounded(result)
+        if key is not None:
+            result.cache_key = key
+            try:
+                book.save(result)  # at once: a killed batch resumes from here
+            except OSError as exc:
+                log.error("%s / %s: the result could not be saved: %s",
+                          result.student, result.assignment, exc)
+                result.notes.append(f"the result could not be saved ({exc.strerror or exc})")
         results.append(result)
         if progress is not None:
             progress(len(results), len(submissions), result)
 
-    hits = [book.cached(sub.student, sub.assignment, hashlib.sha256(sub.data).hexdigest(),
-                        version, seed) for sub in submissions]
+    limits = limits_for(timeout)
+    mode = resolve_sandbox(sandbox)
+    keys = [cache_key(sub, version, seed, limits, mode, course_root) for sub in submissions]
+    hits = [book.cached(sub.student, sub.assignment, key)
+            for sub, key in zip(submissions, keys, strict=True)]
+    key_of: dict[int, str] = {}
 
     def runnable() -> Iterator[Prepared]:
         """Prepare in order: report the cached and the unusable at once, yield the rest."""
-        for sub, hit in zip(submissions, hits, strict=True):
+        for sub, hit, key in zip(submissions, hits, keys, strict=True):
             if hit is not None:
-                done(hit, save=False)
+                done(hit)
                 continue
             prepared = prepare(sub, seed, version, course_root)
             if prepared.result.error is not None:
-                done(prepared.result)
+                done(prepared.result, key)
             else:
+                key_of[id(prepared.result)] = key
                 yield prepared
 
     # An upper bound (a notebook may still turn out unreadable), known before any is read.
@@ -395,25 +633,48 @@ def grade(
         # More workers than submissions would only cost their start-up.
         if workers is None or (isinstance(workers, int) and workers > to_run):
             workers = min(workers or os.cpu_count() or 1, to_run)
-        for result in run(runnable(), lambda a: cases_for(a, seed), workers, sandbox, timeout):
-            done(result)
+        running = run(runnable(), lambda a: cases_for(a, seed), workers, sandbox, timeout)
+        try:
+            for result in running:
+                done(result, key_of.get(id(result)))
+        except BaseException:
+            # Ctrl-C: closing the run cancels what is queued and kills what runs.
+            running.close()
+            log.warning("interrupted: %d finished results are kept in %s; run the same "
+                        "command again to grade the rest", len(results), book.results_dir)
+            raise
     else:
         for _ in runnable():  # yields nothing: reports the cached and the unusable
             pass
+    results.sort(key=lambda r: (r.student, r.assignment))
+    write_outputs(book, results, batch.notes, paths)
+    return results
+
+
+def write_outputs(book: Gradebook, results: list[SubmissionResult], notes: list[str],
+                  paths: list) -> None:
+    """``grades.csv``, ``canvas.csv``, feedback and the summary, whatever one result holds.
+
+    The gradebooks are the union of ``results/``: a batch that regrades some
+    students updates their rows and keeps everyone else's.
+    """
     from autograder.feedback import write_feedback  # Matplotlib: imported once it is needed
     from autograder.platforms.canvas import write_canvas_csv
     from autograder.platforms.nbgrader_db import write_scores
     from autograder.report import write_summary
 
-    results.sort(key=lambda r: (r.student, r.assignment))
-    book.write_csv(results)
-    write_feedback(results, book.out)
-    write_summary(results, book.out)
-    write_canvas_csv(results, book.out / "canvas.csv")
+    everyone = book.union(results)
+    book.write_csv(everyone)
+    for result in results:
+        try:
+            write_feedback([result], book.out)
+        except Exception as exc:  # one odd result costs its own feedback page only
+            _failure(f"writing the feedback of {result.student} / {result.assignment}", exc)
+    write_summary(everyone, book.out, notes=notes)
+    write_canvas_csv(everyone, book.out / "canvas.csv")
     for course in _nbgrader_courses(paths):
         written = write_scores(results, course)
         log.info("wrote %d scores into the nbgrader gradebook of %s", written, course)
-    return results
 
 
 def _nbgrader_courses(paths: list) -> list[Path]:

@@ -2,8 +2,10 @@
 
 Every file is written atomically (a temporary file in the same folder, then
 ``os.replace``), so a batch killed at any moment leaves only whole files. A
-result is reused by the next run when its key matches: the submission's
-SHA-256, the grader version and the seed. A killed batch therefore resumes
+result is reused by the next run when its key matches (`autograder.grade.cache_key`:
+the submission's SHA-256, the grader's code, the seed, the limits, the
+sandbox and the release notebook). ``grades.csv`` is the union of
+``results/``: regrading some students updates their rows only. A killed batch therefore resumes
 where it stopped and ends with the same gradebook as an uninterrupted one.
 """
 
@@ -17,7 +19,10 @@ import tempfile
 from pathlib import Path
 
 from autograder.catalog import ASSIGNMENTS, problems_for
-from autograder.results import SubmissionResult
+from autograder.identify import safe_name
+from autograder.results import SubmissionResult, bounded, cut
+
+NOTES_CELL_LIMIT = 10_000  # characters of one student's notes in grades.csv
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -49,19 +54,42 @@ class Gradebook:
         self.results_dir = self.out / "results"
 
     def result_path(self, student: str, assignment: str) -> Path:
-        return self.results_dir / student / f"{assignment}.json"
+        # Through `safe_name`: a hand-made result cannot write outside results/.
+        return self.results_dir / safe_name(student) / f"{safe_name(assignment)}.json"
 
-    def cached(
-        self, student: str, assignment: str, sha256: str, grader_version: str, seed: int
-    ) -> SubmissionResult | None:
-        """The stored result for this exact submission, grader and seed, if there is one."""
-        path = self.result_path(student, assignment)
+    def cached(self, student: str, assignment: str, key: str) -> SubmissionResult | None:
+        """The stored result for this exact submission and grading set-up, if there is one.
+
+        `key` is `autograder.grade.cache_key`: the file, the grader's code, the
+        seed, the limits, the sandbox and the release notebook. A result the
+        grader itself failed to produce is never reused.
+        """
+        result = self.load(self.result_path(student, assignment))
+        if result is None or result.cache_key != key or "grader_error" in result.flags:
+            return None
+        return result
+
+    @staticmethod
+    def load(path: Path) -> SubmissionResult | None:
+        """One stored result; None when missing, unreadable or from another schema."""
         try:
-            result = SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, TypeError, KeyError):
+            return bounded(SubmissionResult.from_dict(json.loads(path.read_text(encoding="utf-8"))))
+        except (OSError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
             return None  # missing, from another schema, or not ours: grade again
-        key = (result.sha256, result.grader_version, result.seed)
-        return result if key == (sha256, grader_version, seed) else None
+
+    def union(self, results: list[SubmissionResult]) -> list[SubmissionResult]:
+        """Every result in ``results/``, with `results` (this batch) replacing theirs.
+
+        Sorted by student then assignment: the rows of the gradebooks.
+        """
+        everyone: dict[tuple[str, str], SubmissionResult] = {}
+        for path in sorted(self.results_dir.glob("*/*.json")):
+            stored = self.load(path)
+            if stored is not None:
+                everyone[stored.student, stored.assignment] = stored
+        for r in results:
+            everyone[r.student, r.assignment] = r
+        return sorted(everyone.values(), key=lambda r: (r.student, r.assignment))
 
     def save(self, result: SubmissionResult) -> Path:
         """Write one result as soon as it is known."""
@@ -103,7 +131,7 @@ class Gradebook:
             notes = ([f"{r.assignment}: {r.error}"] if r.error else []) + [
                 f"{r.assignment}: {n}" for n in r.notes
             ]
-            row["notes"] = " | ".join(filter(None, [row["notes"], *notes]))
+            row["notes"] = cut(" | ".join(filter(None, [row["notes"], *notes])), NOTES_CELL_LIMIT)
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=columns, restval="", lineterminator="\n")
         writer.writeheader()

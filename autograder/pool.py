@@ -824,3 +824,25 @@ class WorkerPool:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    def cancel_all(self) -> None:
+        """Stop at once (Ctrl-C): cancel the queued submissions, kill the runs under way.
+
+        The futures of killed runs resolve with a crashed outcome, which the
+        caller discards; `close` then returns within seconds.
+        """
+        while True:
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if item is None:  # close() has begun: its stop markers stay queued
+                self._jobs.put(None)
+                break
+            item[3].cancel()
+        for worker in self._workers:
+            proc = worker.proc
+            if proc is not None and proc.poll() is None:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass

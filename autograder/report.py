@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -90,18 +91,21 @@ def submission_flags(result: SubmissionResult) -> list[str]:
     return list(dict.fromkeys(flags))
 
 
-def write_summary(results: list[SubmissionResult], out_dir: Path) -> Path:
+def write_summary(results: list[SubmissionResult], out_dir: Path,
+                  notes: Sequence[str] = ()) -> Path:
     """Write ``out_dir/summary.html`` and return its path.
 
     Links to feedback are relative (``feedback/<student>/<assignment>.html``),
-    so the folder can be moved or zipped as a whole.
+    so the folder can be moved or zipped as a whole. `notes` are the batch's
+    identification notes (`autograder.identify.Collected.notes`): files
+    ignored for a newer one, id collisions, links refused.
     """
     path = Path(out_dir) / "summary.html"
-    atomic_write_text(path, render_summary(results))
+    atomic_write_text(path, render_summary(results, notes))
     return path
 
 
-def render_summary(results: list[SubmissionResult]) -> str:
+def render_summary(results: list[SubmissionResult], notes: Sequence[str] = ()) -> str:
     """The summary page as a string."""
     order = {a: i for i, a in enumerate(catalog.ASSIGNMENTS)}
     names = sorted({r.assignment for r in results}, key=lambda a: (order.get(a, len(order)), a))
@@ -114,6 +118,7 @@ def render_summary(results: list[SubmissionResult]) -> str:
         flagged=flagged,
         slowest=[_line(r, []) for r in slowest],
         isolation=sorted(Counter(r.isolation for r in results if r.isolation).items()),
+        batch_notes=list(notes),
     )
 
 

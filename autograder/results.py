@@ -12,6 +12,12 @@ from typing import Any
 
 SCHEMA_VERSION = 1
 
+# Texts that can come from student code (exception messages, tracebacks, cell
+# errors, notes quoting them) are cut to these sizes, with a note saying so.
+TEXT_LIMIT = 2000  # one message, note or error
+DETAIL_TEXT_LIMIT = 5000  # one string of a case's details (a traceback)
+NOTES_LIMIT = 50  # notes kept per submission
+
 # Case statuses, from best to worst. "ok" means the function returned; whether
 # the value was right is `passed`.
 STATUSES = (
@@ -127,13 +133,16 @@ class SubmissionResult:
     source : str
         Path of the graded file as given to the grader.
     sha256 : str
-        Hash of the submitted file's bytes (the resume key, with version and seed).
+        Hash of the submitted file's bytes (part of `cache_key`).
     seed : int
     grader_version : str
     seconds : float
     isolation : str
         How well the student's code was isolated, e.g. ``"bwrap+uid+rlimits+nnp+seccomp"``
         (`autograder.pool.isolation_level`); empty when no code ran.
+    cache_key : str
+        Hash of everything the verdict depends on (`autograder.grade.cache_key`):
+        a later batch reuses this result only when its key is the same.
     """
 
     student: str
@@ -150,6 +159,7 @@ class SubmissionResult:
     grader_version: str = ""
     seconds: float = 0.0
     isolation: str = ""
+    cache_key: str = ""
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
@@ -167,3 +177,45 @@ class SubmissionResult:
         fields = {k: v for k, v in d.items() if k != "problems"}
         problems = {n: ProblemResult.from_dict(n, p) for n, p in d.get("problems", {}).items()}
         return cls(**fields, problems=problems)
+
+
+def cut(text: str, limit: int = TEXT_LIMIT) -> str:
+    """`text`, or its first `limit` characters and a note of how many more were cut.
+
+    >>> cut("abcdef", 3)
+    'abc [... 3 more characters cut]'
+    """
+    if not isinstance(text, str) or len(text) <= limit:
+        return text
+    return f"{text[:limit]} [... {len(text) - limit:,} more characters cut]"
+
+
+def _cut_strings(value: Any, limit: int) -> Any:
+    if isinstance(value, str):
+        return cut(value, limit)
+    if isinstance(value, list):
+        return [_cut_strings(v, limit) for v in value]
+    if isinstance(value, dict):
+        return {k: _cut_strings(v, limit) for k, v in value.items()}
+    return value
+
+
+def bounded(result: SubmissionResult) -> SubmissionResult:
+    """Cut every text of `result` to its limit, in place (and return it).
+
+    What student code can make arbitrarily long (an error, notes, a case's
+    message and details) stays readable in the results JSON, ``grades.csv``
+    and the feedback.
+    """
+    if result.error:
+        result.error = cut(result.error)
+    notes = [cut(n) for n in result.notes]
+    if len(notes) > NOTES_LIMIT:
+        notes = notes[:NOTES_LIMIT] + [f"[... {len(notes) - NOTES_LIMIT:,} more notes cut]"]
+    result.notes = notes
+    for problem in result.problems.values():
+        for case in problem.cases:
+            case.message = cut(case.message)
+            case.hint = cut(case.hint)
+            case.details = _cut_strings(case.details, DETAIL_TEXT_LIMIT)
+    return result

@@ -14,11 +14,20 @@ from __future__ import annotations
 
 import ast
 import re
+import sys
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # extract imports nbgrader: too slow for check() in a notebook
     from autograder.extract import SourceCell
+
+T = TypeVar("T")
+# What `ast.parse` raises on source it cannot read: a syntax error, nesting deeper
+# than the parser's recursion limit, a null byte, memory; and, on some deeply
+# nested input, CPython 3.11's "AST constructor recursion depth mismatch".
+UNPARSABLE = (SyntaxError, RecursionError, ValueError, MemoryError, SystemError)
 
 # (pattern on the resolved dotted name, reason). Patterns are anchored regexes.
 _LIBRARY_CONV = "a library convolution; write it with NumPy"
@@ -146,14 +155,61 @@ def scan_cells(cells: list[SourceCell], assignment: str) -> list[Finding]:
     findings: dict[tuple[int, int, str], Finding] = {}
     for cell in cells:
         try:
+            # Parsed at the normal recursion limit: whatever parses here, the kernel
+            # could compile, and its depth is bounded by that limit.
             tree = ast.parse(cell.source)
-        except SyntaxError:
+        except UNPARSABLE:
             continue  # the sandbox reports it; nothing in it can run
+        before = dict(aliases)
         visitor = _Visitor(cell.index, aliases, rules)
-        visitor.visit(tree)
+        try:
+            visitor.visit(tree)
+        except RecursionError:  # again from the start of the cell, with room to recurse
+            aliases.clear()
+            aliases.update(before)
+            visitor = _Visitor(cell.index, aliases, rules)
+            with_deep_stack(visitor.visit, tree)
         for f in visitor.findings:
             findings.setdefault((f.cell, f.line, f.name), f)
     return list(findings.values())
+
+
+# A tree `ast.parse` accepts is at most a few thousand levels deep; visiting it
+# takes a few frames per level.
+_DEEP_RECURSION_LIMIT = 50_000
+_DEEP_STACK_BYTES = 512 * 2**20  # reserved, not used, unless the tree is that deep
+_deep_lock = threading.Lock()
+
+
+def with_deep_stack(fn: Callable[..., T], *args) -> T:
+    """``fn(*args)``, with room to recurse through any tree `ast.parse` accepts.
+
+    A recursive walk of ``y = 1 + 1 + ...`` with 600 terms exhausts Python's
+    default recursion limit; it runs instead in a thread with a large stack and
+    a raised limit (restored after).
+    """
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["value"] = fn(*args)
+        except BaseException as exc:  # re-raised in the caller's thread
+            box["error"] = exc
+
+    with _deep_lock:
+        old_limit, old_stack = sys.getrecursionlimit(), threading.stack_size()
+        threading.stack_size(_DEEP_STACK_BYTES)
+        try:
+            thread = threading.Thread(target=target, name="deep-ast")
+            sys.setrecursionlimit(_DEEP_RECURSION_LIMIT)
+            thread.start()
+            thread.join()
+        finally:
+            sys.setrecursionlimit(old_limit)
+            threading.stack_size(old_stack)
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 class _Visitor(ast.NodeVisitor):

@@ -10,19 +10,25 @@ import pytest
 from autograder.compare import compare, compare_accuracy, summarize, tolerance
 
 
-def test_float32_answers_pass_at_float32_precision():
+def test_the_expected_dtype_sets_the_precision_not_the_received_one():
     rng = np.random.default_rng(0)
     expected = rng.standard_normal((4, 5)) * 10
-    assert compare(expected, expected.astype(np.float32)).passed
-    # a float64 answer is held to float64 precision: a float32-sized error fails
+    # a float64 answer passes at float64 precision; a float32-sized error fails
+    assert compare(expected, expected * (1 + 1e-14)).passed
     assert not compare(expected, expected + 1e-5 * np.abs(expected)).passed
-    # and a float32 answer still fails on a real mistake
-    wrong = expected.astype(np.float32)
-    wrong[1, 2] += 0.01
-    result = compare(expected, wrong)
-    assert not result.passed and result.stage == "values"
-    assert result.details["mismatch"]["count"] == 1
-    assert result.details["mismatch"]["first_index"] == [1, 2]
+    # a float32 or float16 answer cannot widen the tolerance: rounding alone fails it
+    for low in (np.float32, np.float16):
+        result = compare(expected, expected.astype(low))
+        assert not result.passed and result.stage == "values"
+        assert result.notes == [
+            f"Your function returned {np.dtype(low)} values; expected float64, and they are "
+            "compared at float64 precision. Compute in float64: start from "
+            "np.zeros(..., dtype=float)."]
+    # 0.05 % off, in float16: wrong
+    assert not compare(np.array([1000.0]), np.array([1000.5], dtype=np.float16)).passed
+    # values a float16 holds exactly still pass
+    exact = np.array([0.5, -2.0, 3.25])
+    assert compare(exact, exact.astype(np.float16)).passed
 
 
 def test_summation_order_is_tolerated():
@@ -138,10 +144,11 @@ def test_pattern_hints():
     assert "border" in compare(e, border).message
 
 
-def test_tolerance_follows_the_received_dtype():
+def test_tolerance_follows_the_expected_dtype():
     e = np.array([10.0])
+    assert tolerance(e, e) == tolerance(e, e.astype(np.float16)) == tolerance(e, e.astype(int))
     atol64, rtol64 = tolerance(e, e)
-    atol32, rtol32 = tolerance(e, e.astype(np.float32))
+    atol32, rtol32 = tolerance(e.astype(np.float32), e)
     assert rtol64 < 1e-12 < rtol32 < 1e-4
     assert atol32 == pytest.approx(10 * rtol32)
 

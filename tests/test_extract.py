@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from nbformat.v4 import new_code_cell, new_markdown_cell
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from autograder.extract import extract_code, is_check_cell
 from tests.nbfactory import notebook
@@ -64,3 +64,31 @@ def test_magics_are_translated_and_line_numbers_kept():
 def test_a_syntax_error_is_passed_on_for_the_sandbox_to_report():
     nb = notebook({"corr1d": "def corr1d(x, h:\n    return x"})
     assert extract_code(nb).cells[1].source.startswith("def corr1d(x, h:")
+
+
+def test_cells_nested_deeper_than_python_parses_are_passed_on_as_written():
+    deep = "v = " + " + ".join(["1"] * 5000)
+    sum600 = "y = " + " + ".join(["1"] * 600)
+    nb = new_notebook(cells=[new_code_cell(deep), new_code_cell(sum600)])
+    out = extract_code(nb)
+    assert [c.source for c in out.cells] == [deep, sum600]
+    assert out.notes == [] and out.shell_escapes == []
+
+
+def test_a_parser_failure_of_cpython_itself_is_code_that_cannot_run(monkeypatch):
+    # Fuzzing found CPython 3.11 raising SystemError ("AST constructor recursion depth
+    # mismatch") from ast.parse on deeply nested input: every step passes such a cell on.
+    import ast
+
+    from autograder.grade import definitions
+    from autograder.scan import scan_cells
+
+    def broken(*args, **kwargs):
+        raise SystemError("AST constructor recursion depth mismatch (before=144, after=44)")
+
+    source = "import scipy.signal\ndef corr1d(x, h):\n    return x"
+    monkeypatch.setattr(ast, "parse", broken)
+    out = extract_code(new_notebook(cells=[new_code_cell(source)]))
+    assert [c.source for c in out.cells] == [source]
+    assert scan_cells(out.cells, "01_conv1d") == []
+    assert definitions(out.cells) == {}

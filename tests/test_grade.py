@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.catalog import ASSIGNMENTS, max_score, problems_for
+from autograder.catalog import ASSIGNMENTS, max_score
 from autograder.extract import SourceCell
 from autograder.grade import Prepared, cases_for, definitions, grade, resolve_seed, score
 from autograder.judge import Definition
@@ -97,48 +97,48 @@ def cell_of(result, function: str) -> int:
                 if source.startswith(f"def {function}("))
 
 
-def test_an_infinite_loop_times_out_that_function_and_stops_the_rest(hostile):
+def full_marks(result, *functions):
+    return all(result.problems[f].score == result.problems[f].max_score for f in functions)
+
+
+def test_an_infinite_loop_costs_that_function_only(hostile):
     r = hostile[0]["infinite_loop"]
     cases = r.problems["corr1d"].cases
-    assert cases[0].status == "timeout" and statuses(r, "corr1d") == {"timeout", "not_run"}
+    assert [c.status for c in cases[:2]] == ["timeout", "timeout"]
+    assert {c.status for c in cases[2:]} == {"not_run"}
     assert r.problems["corr1d"].score == 0
     assert "timeout" in r.flags
     cell = cell_of(r, "corr1d")
     assert cases[0].message == \
         f"`corr1d` (cell {cell}, line 1) did not finish: ran longer than 10 s."
     assert (cases[0].details["cell"], cases[0].details["line"]) == (cell, 1)
-    # The functions after it never ran: they did not "time out".
-    for name in ("conv1d_single", "conv1d"):
-        assert statuses(r, name) == {"not_run"} and r.problems[name].score == 0
-    first = r.problems["conv1d"].cases[0]
-    assert first.message.startswith(
-        "`conv1d` was not run on this case: the submission ran out of time in `corr1d` (case ")
-    assert "cell" not in first.details
+    assert cases[2].message == ("`corr1d` was not run on this case: it ran out of time on 2 "
+                                "cases already, so it was not called again.")
+    # The functions after it ran in a fresh process, with the cells replayed.
+    assert full_marks(r, "conv_output_length", "conv1d_single", "conv1d")
+    assert r.score == max_score(A) - r.problems["corr1d"].max_score
+    assert any(n.startswith("After a fault, the cases left were run again in a fresh process")
+               for n in r.notes)
 
 
 def test_a_memory_hog_loses_the_function_that_hogs(hostile):
     r = hostile[0]["memory_hog"]
-    first, *rest = r.problems["conv1d"].cases
-    assert first.status == "crashed" and {c.status for c in rest} == {"not_run"}
-    assert first.details["cell"] == cell_of(r, "conv1d")
-    assert all(c.message.startswith("`conv1d` was not run on this case: the process died "
-                                    "(exceeded the memory limit of ") for c in rest)
+    cases = r.problems["conv1d"].cases
+    assert {c.status for c in cases} == {"crashed"}  # each case in a fresh process
+    assert cases[0].details["cell"] == cell_of(r, "conv1d")
+    assert "exceeded the memory limit of " in cases[0].message
     assert r.problems["conv1d"].score == 0 and "crashed" in r.flags
-    assert any("exceeded the memory limit" in n for n in r.notes)
-    assert r.problems["corr1d"].score == 2  # the rest of the notebook still counts
+    assert full_marks(r, "conv_output_length", "corr1d", "conv1d_single")
 
 
-def test_os_exit_is_a_crash_with_every_case_zero(hostile):
+def test_os_exit_at_top_level_is_flagged_and_costs_nothing_else(hostile):
     r = hostile[0]["exits"]
-    assert (r.score, "crashed" in r.flags) == (0, True)
-    assert all(statuses(r, p.name) == {"not_run"} for p in problems_for(A))
+    assert (r.score, "crashed" in r.flags) == (max_score(A), True)
     # One cell number for one cell, in every message: the last cell of the notebook.
     last = len(notebook_cells(r))
-    n = sum(len(p.cases) for p in r.problems.values())
-    assert r.notes[-2:] == [
-        f"The notebook's process died: called os._exit(0) in cell {last}.",
-        f"{n} of {n} cases were not run, and score 0: the process died (called os._exit(0)) "
-        f"while running cell {last}."]
+    assert f"The notebook's process died: called os._exit(0) in cell {last}." in r.notes
+    assert (f"cell {last} was left out when the remaining cases were run again: it ended a run "
+            f"(called os._exit(0) in cell {last})") in r.notes
 
 
 def test_definitions_are_found_where_the_kernel_would_bind_them():
@@ -343,3 +343,89 @@ def test_a_killed_batch_resumes_to_the_same_gradebook(tmp_path):
     assert {p: p.stat().st_mtime_ns for p in done_before} == done_before  # reused, not redone
     whole = (tmp_path / "whole" / "grades.csv").read_text()
     assert (killed_out / "grades.csv").read_text() == whole
+
+
+def test_definitions_survive_deep_expressions():
+    sum600 = "y = " + " + ".join(["1"] * 600) + "\n\ndef corr1d(x, h):\n    return x"
+    deep = "v = " + " + ".join(["1"] * 5000)
+    assert definitions([SourceCell(0, sum600), SourceCell(1, deep)]) == {
+        "corr1d": Definition(1, 3, "def corr1d(x, h):")}
+
+
+# --------------------------------------------------------------------------- re-runs after a fault
+
+
+def _job(cells=("def corr1d(x, h):\n    return x",)):
+    from autograder.grade import _Job
+
+    prepared = _prepared([SourceCell(i, s) for i, s in enumerate(cells)])
+    return _Job(prepared, {"corr1d": cases_for(A, SEED)["corr1d"]})
+
+
+def _outcome(job, i, status, message=""):
+    call = job.calls[i]
+    return CallOutcome(call.problem, call.case, status, message=message)
+
+
+def _run(job, first_status, message="", cells=()):
+    """A run of `job.pending` whose first call ended it with `first_status`."""
+    calls = [_outcome(job, job.pending[0], first_status, message)] + [
+        _outcome(job, i, "not_run", "the process died") for i in job.pending[1:]]
+    crashed = message if first_status == "crashed" else ""
+    timed_out = message if first_status == "timeout" else ""
+    return RunOutcome(list(cells), calls, crashed=crashed, timed_out=timed_out)
+
+
+def test_each_crash_costs_one_case():
+    job = _job()
+    while job.absorb(_run(job, "crashed", "called os._exit(3) in `corr1d`")):
+        pass
+    assert len(job.runs) == len(job.calls)
+    assert [o.status for o in job.outcomes] == ["crashed"] * len(job.calls)
+
+
+def test_the_re_runs_are_capped(monkeypatch):
+    import autograder.grade
+
+    monkeypatch.setattr(autograder.grade, "MAX_RUNS", 3)
+    job = _job()
+    while job.absorb(_run(job, "crashed", "called os._exit(3) in `corr1d`")):
+        pass
+    assert len(job.runs) == 3
+    assert [o.status for o in job.outcomes[:3]] == ["crashed"] * 3
+    assert {o.message for o in job.outcomes[3:]} == {
+        "the grader stopped after 3 runs of this notebook"}
+
+
+def test_a_function_that_times_out_twice_is_not_called_again():
+    job = _job()
+    assert job.absorb(_run(job, "timeout", "ran longer than 10 s"))
+    assert job.pending == list(range(1, len(job.calls)))
+    assert not job.absorb(_run(job, "timeout", "ran longer than 10 s"))
+    assert [o.status for o in job.outcomes[:2]] == ["timeout", "timeout"]
+    assert {o.message for o in job.outcomes[2:]} == {
+        "it ran out of time on 2 cases already, so it was not called again"}
+
+
+def test_a_call_cut_by_the_submission_clock_runs_again_unless_it_was_alone():
+    job = _job()
+    limit = "the submission ran longer than 20 s"
+    calls = [_outcome(job, 0, "ok"), _outcome(job, 1, "timeout", limit)] + [
+        _outcome(job, i, "not_run", "out of time") for i in range(2, len(job.calls))]
+    assert job.absorb(RunOutcome([], calls, timed_out=limit))
+    assert job.pending == list(range(1, len(job.calls)))  # the cut call is not at fault
+    assert job.absorb(_run(job, "timeout", limit))
+    assert job.outcomes[1].status == "timeout"  # first of its run: the time went to it
+    assert job.pending == list(range(2, len(job.calls)))
+
+
+def test_a_cell_that_ended_a_run_is_left_out_of_the_replay():
+    job = _job(("def corr1d(x, h):\n    return x", "while True:\n    pass"))
+    stuck = "cell 2 ran longer than 10 s"
+    run = RunOutcome([CellRun(1, "ok"), CellRun(2, "timeout", stuck)],
+                     [_outcome(job, i, "not_run", "out of time") for i in range(len(job.calls))],
+                     timed_out=stuck)
+    assert job.absorb(run)
+    assert [c.index for c in job.cells] == [0]
+    assert job.notes == [f"cell 2 was left out when the remaining cases were run again: it "
+                         f"ended a run ({stuck})"]

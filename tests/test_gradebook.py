@@ -8,7 +8,15 @@ import json
 import pytest
 
 from autograder.gradebook import Gradebook, atomic_write_text
-from autograder.results import CaseResult, ProblemResult, SubmissionResult
+from autograder.results import (
+    DETAIL_TEXT_LIMIT,
+    NOTES_LIMIT,
+    TEXT_LIMIT,
+    CaseResult,
+    ProblemResult,
+    SubmissionResult,
+    bounded,
+)
 
 
 def result(student, assignment="01_conv1d", scores=None, **kw):
@@ -29,15 +37,15 @@ def read_csv(path):
 
 def test_results_round_trip_and_the_cache_key(tmp_path):
     book = Gradebook(tmp_path)
-    saved = result("alice")
+    saved = result("alice", cache_key="k1")
     path = book.save(saved)
     assert path == tmp_path / "results" / "alice" / "01_conv1d.json"
     assert json.loads(path.read_text())["schema_version"] == 1
-    assert book.cached("alice", "01_conv1d", "ab" * 32, "v1", 7) == saved
-    assert book.cached("alice", "01_conv1d", "cd" * 32, "v1", 7) is None  # new file
-    assert book.cached("alice", "01_conv1d", "ab" * 32, "v2", 7) is None  # new grader
-    assert book.cached("alice", "01_conv1d", "ab" * 32, "v1", 8) is None  # new seed
-    assert book.cached("bob", "01_conv1d", "ab" * 32, "v1", 7) is None
+    assert book.cached("alice", "01_conv1d", "k1") == saved
+    assert book.cached("alice", "01_conv1d", "k2") is None  # another file, grader, limit...
+    assert book.cached("bob", "01_conv1d", "k1") is None
+    book.save(result("carol", cache_key="k1", flags=["grader_error"]))
+    assert book.cached("carol", "01_conv1d", "k1") is None  # the grader's failure: retried
 
 
 def test_a_damaged_result_file_is_graded_again(tmp_path):
@@ -45,7 +53,40 @@ def test_a_damaged_result_file_is_graded_again(tmp_path):
     path = book.result_path("alice", "01_conv1d")
     path.parent.mkdir(parents=True)
     path.write_text('{"schema_version": 1, "student": ')
-    assert book.cached("alice", "01_conv1d", "ab" * 32, "v1", 7) is None
+    assert book.cached("alice", "01_conv1d", "k1") is None
+
+
+def test_a_result_path_stays_inside_results(tmp_path):
+    book = Gradebook(tmp_path)
+    path = book.result_path("../../etc", "../x")
+    assert path.parent.parent == book.results_dir
+
+
+def test_the_gradebook_is_the_union_of_results(tmp_path):
+    book = Gradebook(tmp_path)
+    for r in (result("alice"), result("bob"), result("bob", "02_conv2d", {"corr2d": 1.0})):
+        book.save(r)
+    (book.results_dir / "zed").mkdir()
+    (book.results_dir / "zed" / "01_conv1d.json").write_text("not json")  # skipped
+    regraded = result("bob", scores={"corr1d": 5.0})
+    everyone = book.union([regraded])
+    assert [(r.student, r.assignment, r.score) for r in everyone] == [
+        ("alice", "01_conv1d", 4.5), ("bob", "01_conv1d", 5.0), ("bob", "02_conv2d", 1.0)]
+
+
+def test_long_texts_are_cut_with_a_note(tmp_path):
+    long = "x" * 50_000
+    r = result("alice", error=long, notes=[long] * 100)
+    r.problems["corr1d"].cases[0].message = long
+    r.problems["corr1d"].cases[0].details = {"exception": {"traceback": long}}
+    bounded(r)
+    assert r.error == "x" * TEXT_LIMIT + f" [... {50_000 - TEXT_LIMIT:,} more characters cut]"
+    assert len(r.notes) == NOTES_LIMIT + 1 and r.notes[-1] == "[... 50 more notes cut]"
+    case = r.problems["corr1d"].cases[0]
+    assert case.message.endswith("more characters cut]") and len(case.message) < 2100
+    assert len(case.details["exception"]["traceback"]) < DETAIL_TEXT_LIMIT + 100
+    (row,) = read_csv(Gradebook(tmp_path).write_csv([result("bob", notes=[long] * 3)]))
+    assert row["notes"].endswith("more characters cut]") and len(row["notes"]) < 10_100
 
 
 def test_grades_csv_has_a_row_per_student_and_a_column_per_function(tmp_path):

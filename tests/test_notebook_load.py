@@ -5,7 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 
-from autograder.notebook import load_notebook, read_notebook_file
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from autograder.notebook import json_depth, load_notebook, read_notebook_file
 from tests.nbfactory import notebook, to_bytes
 
 
@@ -52,3 +56,46 @@ def test_a_missing_file_is_an_error_not_an_exception(tmp_path):
     loaded = read_notebook_file(tmp_path / "nope.ipynb")
     assert loaded.notebook is None
     assert loaded.error == "the file could not be read: No such file or directory"
+
+
+def _honest_raw():
+    return json.loads(to_bytes(notebook({"corr1d": "def corr1d(x, h):\n    return x"})))
+
+
+@pytest.mark.parametrize(("change", "error"), [
+    (lambda nb: nb["cells"][1].__setitem__("metadata", "x"),
+     "the metadata of cell 2 is str, expected an object"),
+    (lambda nb: nb.__setitem__("cells", [1, 2]), "cell 1 is int, expected an object"),
+    (lambda nb: nb.__setitem__("cells", {"a": 1}), "cells is dict, expected a list of cells"),
+    (lambda nb: nb.__setitem__("nbformat_minor", "x"),
+     "nbformat_minor is 'x', expected an integer"),
+    (lambda nb: nb.__setitem__("metadata", []), "the notebook's metadata is not an object"),
+])
+def test_shapes_nbformat_itself_trips_on_are_schema_errors(change, error):
+    raw = _honest_raw()
+    change(raw)
+    loaded = load_notebook(json.dumps(raw).encode())
+    assert loaded.notebook is None
+    assert loaded.error == f"the notebook does not follow the nbformat schema: {error}"
+
+
+def test_nesting_far_deeper_than_a_notebook_is_refused_before_anything_recurses():
+    deep = b'{"nbformat": 4, "cells": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+    assert load_notebook(deep).error.startswith("the file nests lists or objects more than 64")
+    raw = _honest_raw()
+    raw["metadata"]["deep"] = json.loads("[" * 200 + "]" * 200)  # parses, still refused
+    assert "more than 64 levels deep" in load_notebook(json.dumps(raw).encode()).error
+    nested: list = []
+    for _ in range(4999):
+        nested = [nested]
+    assert json_depth(nested) == 5000  # iterative: no recursion
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.recursive(st.none() | st.integers() | st.text(max_size=5),
+                    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c,
+                                                                        max_size=3)))
+def test_any_json_loads_or_gives_a_reason(value):
+    for doc in (value, {**_honest_raw(), "cells": value}, {**_honest_raw(), "metadata": value}):
+        loaded = load_notebook(json.dumps(doc).encode())
+        assert (loaded.notebook is None) == isinstance(loaded.error, str)

@@ -271,3 +271,17 @@ def test_gradescope_bundle_members_and_scripts(tmp_path):
 def test_gradescope_bundle_needs_every_release_notebook(tmp_path):
     with pytest.raises(ValueError, match=r"gradescope_bundle: no release notebook for .*release"):
         build_bundle(tmp_path / "a.zip", seed=1, repo=REPO, release_dir=tmp_path)
+
+
+def test_canvas_roster_matches_a_login_its_id_had_to_escape(tmp_path):
+    from autograder.identify import student_id
+    from autograder.results import SubmissionResult
+
+    roster = tmp_path / "export.csv"
+    roster.write_text("Student,ID,SIS User ID,SIS Login ID,Section,01_conv1d\n"
+                      "Smith Alice,7,S7,alice smith,A,\n", encoding="utf-8")
+    graded = SubmissionResult(student_id("alice smith"), "01_conv1d", 12.0, 12.0)
+    assert graded.student == "alice%20smith"
+    rows = _csv(write_canvas_csv([graded], tmp_path / "canvas.csv", roster=roster))
+    assert rows[2] == ["Smith Alice", "7", "S7", "alice smith", "A", "12"]
+    assert len(rows) == 3  # matched, not added again under its id

@@ -133,3 +133,18 @@ def test_sliding_window_view_is_a_proof_before_04_only():
     early = [f for f in scan_cells([SourceCell(0, source)], "01_conv1d") if f.proof]
     assert [(f.line, f.scope) for f in early] == [(3, "corr1d")]
     assert not scan_cells([SourceCell(0, source)], "04_toeplitz")
+@pytest.mark.parametrize("terms", [600, 2000])
+def test_deep_expressions_are_scanned_not_a_crash(terms):
+    import sys
+
+    limit = sys.getrecursionlimit()
+    source = "import torch\ny = " + " + ".join(["torch.conv1d(x)"] * terms)
+    (finding,) = scan_cells([SourceCell(0, source)], "01_conv1d")
+    assert (finding.name, finding.line) == ("torch.conv1d", 2)
+    assert sys.getrecursionlimit() == limit  # restored
+
+
+def test_code_python_cannot_parse_is_skipped():
+    cells = [SourceCell(0, "v = " + " + ".join(["1"] * 5000)), SourceCell(1, "a\x00b"),
+             SourceCell(2, "import scipy.signal")]
+    assert [f.name for f in scan_cells(cells, "01_conv1d")] == ["scipy.signal"]

@@ -15,6 +15,7 @@ import csv
 import io
 import re
 from pathlib import Path
+from urllib.parse import unquote
 
 from autograder import catalog
 from autograder.feedback.view import points
@@ -117,7 +118,8 @@ def _canvas_headers(assignments: list[str], columns: list[str]) -> dict[str, str
 
 def _match(row: dict[str, str], scores: dict[str, dict[str, str]]) -> str | None:
     """The graded student id of a roster row: by SIS Login ID, else by Canvas ID."""
-    by_lower = {s.lower(): s for s in scores}
+    # Ids escape what a folder name cannot hold ("a%20b"): the roster has the login as typed.
+    by_lower = {unquote(s).lower(): s for s in scores} | {s.lower(): s for s in scores}
     for column in ("SIS Login ID", "ID"):
         key = (row.get(column) or "").strip().lower()
         if key and key in by_lower:
