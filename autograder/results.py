@@ -135,6 +135,8 @@ class SubmissionResult:
     sha256 : str
         Hash of the submitted file's bytes (part of `cache_key`).
     seed : int
+        The grading seed, in memory only: `to_dict` leaves it out, so that no file
+        under the output folder holds the secret (`cache_key` still depends on it).
     grader_version : str
     seconds : float
     isolation : str
@@ -163,7 +165,7 @@ class SubmissionResult:
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:
-        d = {k: v for k, v in asdict(self).items() if k != "problems"}
+        d = {k: v for k, v in asdict(self).items() if k not in ("problems", "seed")}
         d["problems"] = {name: p.to_dict() for name, p in self.problems.items()}
         return d
 
@@ -174,7 +176,7 @@ class SubmissionResult:
                 f"SubmissionResult.from_dict: schema_version {d.get('schema_version')!r}, "
                 f"expected {SCHEMA_VERSION}"
             )
-        fields = {k: v for k, v in d.items() if k != "problems"}
+        fields = {k: v for k, v in d.items() if k not in ("problems", "seed")}
         problems = {n: ProblemResult.from_dict(n, p) for n, p in d.get("problems", {}).items()}
         return cls(**fields, problems=problems)
 

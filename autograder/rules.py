@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from autograder import catalog
-from autograder.scan import PROOF_REASONS, Finding, rules_for, scan_cells
+from autograder.scan import PROOF_REASONS, REFERENCE_PROOF_REASONS, Finding, rules_for, scan_cells
 
 if TYPE_CHECKING:
     from autograder.extract import SourceCell
@@ -69,9 +69,18 @@ def instead(name: str) -> str:
             "product")
 
 
-def forbidden_message(problem: str, name: str, where: str = "") -> str:
-    """The student's message for a forbidden call `name` made by graded function `problem`."""
+def forbidden_message(problem: str, name: str, where: str = "", reason: str = "") -> str:
+    """The student's message for a forbidden call `name` made by graded function `problem`.
+
+    With a `reason` of `autograder.scan.REFERENCE_PROOF_REASONS` (the import machinery,
+    the garbage collector, C calls, the grader's internals), the message says that.
+    """
     at = f" ({where})" if where else ""
+    if reason in REFERENCE_PROOF_REASONS:
+        shown = "a name bound from one" if name.startswith("<escape>") else f"`{name}`"
+        return (f"`{problem}` uses {shown}{at}, which {reason}: graded code may use NumPy "
+                "only, without the import machinery, the garbage collector, C calls or the "
+                "grader's own modules.")
     return (f"`{problem}` calls `{name}`{at}, which is not allowed in graded code: "
             f"{instead(name)}.")
 
@@ -211,7 +220,7 @@ def _violations(cells: list[SourceCell], assignment: str) -> dict[str, list[Viol
                 if helper != p.name:
                     where += f", in its helper `{helper}`"
                 out.append(Violation(p.name, "forbidden_call",
-                                     forbidden_message(p.name, f.name, where), f.name))
+                                     forbidden_message(p.name, f.name, where, f.reason), f.name))
         if p.name in NO_LOOPS:
             for helper in _helpers(p.name, defs, follow_graded=False):
                 cell, node = defs[helper]

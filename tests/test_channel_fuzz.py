@@ -244,10 +244,11 @@ def test_the_malformed_frames_named_in_the_issue_are_corrupt():
 # ---------------------------------------------------------------- end to end
 
 A = "01_conv1d"
+# The student's side: find the results pipe. The frames themselves are made here, in the
+# test, and written as bytes literals: a student's `from autograder import wire` is proven
+# by the scan before it runs, and this test is about what the run-time channel does.
 FIND_FD = """\
 import os, stat
-import numpy as np
-from autograder import wire
 def _results_fd():
     for fd in map(int, os.listdir("/proc/self/fd")):
         try:
@@ -255,29 +256,42 @@ def _results_fd():
                 return fd
         except OSError:
             pass
-def _done(**fields):
+"""
+_BODY = "def corr1d(x, h):\n    os.write(_results_fd(), {!r})\n    return x[:len(x) - len(h) + 1]\n"
+
+
+def _done(**fields) -> bytes:
     meta = {"ev": "call_done", "k": 0, "status": "ok", "exc_type": "", "message": "",
             "traceback": "", "seconds": 0.0, "forbidden_call": "", "mutated": [],
             "returned_view": False}
     return wire.encode({**meta, **fields})
-"""
-_BODY = "def corr1d(x, h):\n    os.write(_results_fd(), {})\n    return x[:len(x) - len(h) + 1]\n"
+
+
+def _ndim65_blob() -> bytes:
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "<f8", "fortran_order": False,
+                                               "shape": (1,) * 65})
+    return buf.getvalue() + bytes(8)
+
+
+def _ndim65() -> bytes:
+    blob = _ndim65_blob()
+    tree = b'{"tree":{"$":"ndarray","blob":0},"blobs":[%d]}' % len(blob)
+    return wire.frame(_done(), wire.MAGIC + (41).to_bytes(4, "big") + tree + blob)
+
+
 JUNK = {
-    "list_status": "wire.frame(_done(status=['ok']))",
-    "dict_message": "wire.frame(_done(message={'a': [1, 2]}))",
-    "ndim65": ("wire.frame(_done(), wire.MAGIC + (41).to_bytes(4, 'big') + "
-               "b'{\"tree\":{\"$\":\"ndarray\",\"blob\":0},\"blobs\":[%d]}' % len(_B) + _B)"),
-    "unknown_event": "wire.frame(wire.encode({'ev': 'cheer', 'k': 0}))",
-    "huge_frame": "wire.FRAME_MAGIC + (2**32 - 1).to_bytes(4, 'big')",
-    "negative_shape": ("wire.frame(_done(), wire.encode(np.zeros(2))"
-                       ".replace(b'(2,)', b'(-2,)'))"),
-    "bad_dtype": "wire.frame(_done(), wire.encode(np.zeros(2)).replace(b'<f8', b'|O8'))",
-    "early_done": "wire.frame(wire.encode({'ev': 'done'}))",
-    "garbage": "b'garbage!' * 100",
+    "list_status": lambda: wire.frame(_done(status=["ok"])),
+    "dict_message": lambda: wire.frame(_done(message={"a": [1, 2]})),
+    "ndim65": _ndim65,
+    "unknown_event": lambda: wire.frame(wire.encode({"ev": "cheer", "k": 0})),
+    "huge_frame": lambda: wire.FRAME_MAGIC + (2**32 - 1).to_bytes(4, "big"),
+    "negative_shape": lambda: wire.frame(_done(), wire.encode(np.zeros(2))
+                                         .replace(b"(2,)", b"(-2,)")),
+    "bad_dtype": lambda: wire.frame(_done(), wire.encode(np.zeros(2)).replace(b"<f8", b"|O8")),
+    "early_done": lambda: wire.frame(wire.encode({"ev": "done"})),
+    "garbage": lambda: b"garbage!" * 100,
 }
-NDIM65 = ("import io\n_buf = io.BytesIO()\nnp.lib.format.write_array_header_1_0(_buf, "
-          "{'descr': '<f8', 'fortran_order': False, 'shape': (1,) * 65})\n"
-          "_B = _buf.getvalue() + bytes(8)\n")
 
 
 @pytest.fixture(scope="module")
@@ -287,7 +301,7 @@ def junk_batch(tmp_path_factory):
     solution = read_notebook(solution_path(A))
     students = {"honest": solution}
     for name, frame in JUNK.items():
-        source = FIND_FD + (NDIM65 if name == "ndim65" else "") + _BODY.format(frame)
+        source = FIND_FD + _BODY.format(frame())
         students[name] = make_class.with_functions(solution, {"corr1d": source})
     for student, nb in students.items():
         path = tmp / "submitted" / student / A / f"{A}.ipynb"

@@ -31,20 +31,21 @@ def corr1d(body: str) -> dict[str, str]:
 # student -> (corr1d body, extra cells, the statuses corr1d's cases may get)
 ATTACKS: dict[str, tuple[str, list[str], set[str]]] = {
     # Libraries other than NumPy: refused with the sentence that says why.
+    # A call the scan proves (or a reach into the import machinery) is forbidden outright.
     "import_torch_cell": ("    return torch.nn.functional.conv1d(x, h)\n", ["import torch"],
-                          {"raised"}),
+                          {"forbidden"}),
     "dunder_import": ("    F = __import__('to' + 'rch').nn.functional\n    return F.conv1d(x, h)\n",
                       [], {"raised"}),
     "importlib_scipy": ("    import importlib\n"
                         "    return importlib.import_module('sci' + 'py.signal')"
-                        ".correlate(x, h, 'valid')\n", [], {"raised"}),
-    "conv_ref": ("    import conv_ref\n    return conv_ref.corr1d(x, h)\n", [], {"raised"}),
+                        ".correlate(x, h, 'valid')\n", [], {"forbidden"}),
+    "conv_ref": ("    import conv_ref\n    return conv_ref.corr1d(x, h)\n", [], {"forbidden"}),
     "from_file": ("    import importlib.util\n"
                   f"    spec = importlib.util.spec_from_file_location('cr', "
                   f"{str(REPO / 'conv_ref' / 'basics.py')!r})\n"
                   "    module = importlib.util.module_from_spec(spec)\n"
                   "    spec.loader.exec_module(module)\n"
-                  "    return module.corr1d(x, h)\n", [], {"raised"}),
+                  "    return module.corr1d(x, h)\n", [], {"forbidden"}),
     # NumPy's own convolutions, under every name.
     "np_convolve": ("    return np.convolve(x, h[::-1], 'valid')\n", [], {"forbidden"}),
     "np_correlate_alias": ("    from numpy._core.numeric import correlate as c\n"
@@ -147,12 +148,18 @@ def test_each_attack_costs_corr1d_and_nothing_else(batch, student):
         assert r.score == max_score(A) - 2
 
 
-@pytest.mark.parametrize("student, module", [("dunder_import", "torch"),
-                                             ("importlib_scipy", "scipy"),
-                                             ("conv_ref", "conv_ref")])
+@pytest.mark.parametrize("student, module", [("dunder_import", "torch")])
 def test_a_refused_import_says_why(batch, student, module):
     cases = batch[0][student].problems["corr1d"].cases
     assert all(REFUSED.format(module) in c.message for c in cases), cases[0].message
+
+
+@pytest.mark.parametrize("student, name", [("importlib_scipy", "importlib"),
+                                           ("conv_ref", "conv_ref.corr1d"),
+                                           ("from_file", "importlib")])
+def test_a_proven_reach_says_what_and_where(batch, student, name):
+    cases = batch[0][student].problems["corr1d"].cases
+    assert all(f"`{name}" in c.message and "cell " in c.message for c in cases), cases[0].message
 
 
 def test_a_refused_import_in_a_top_level_cell_is_in_the_feedback(batch):
@@ -167,4 +174,5 @@ def test_a_refused_import_in_a_top_level_cell_is_in_the_feedback(batch):
 def test_a_trip_is_named_whatever_the_code_did_after_it(batch, student):
     first = batch[0][student].problems["corr1d"].cases[0]
     assert first.status == "forbidden"
-    assert "numpy." in first.message
+    # The trip names NumPy's function; a reach behind it (`__closure__`) is proven by the scan.
+    assert "numpy." in first.message or "reaches around the grader's checks" in first.message
