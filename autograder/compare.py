@@ -8,11 +8,13 @@ Decisions a student may meet:
 - Array-likes (lists, tuples of numbers) are accepted where an array is
   expected: they are converted with `np.asarray` and a note says so.
 - Integer arrays are accepted where floats are expected when the values match.
-- Tolerance follows the expected dtype (float64 for the course's cases), never
-  the received one: a float16 or float32 answer is held to float64 precision
-  too, with slack for a different summation order: ``rtol = min(1e-3, 256 * eps)``
-  and ``atol = rtol * max(1, max|expected|)``. A lower-precision answer gets a
-  note that says so.
+- Tolerance follows the expected dtype (float64 for the course's cases), with
+  slack for a different summation order: ``rtol = min(1e-3, 256 * eps)`` and
+  ``atol = rtol * max(1, max|expected|)``. The one allowance for the received
+  dtype is single precision, deep learning's own (`SINGLE_RTOL`, the rounding
+  of float32 and complex64 with the same slack); half precision is held to
+  the expected precision, since its 1e-3 would let answers wrong by 0.05 %
+  pass. A lower-precision answer gets a note that says so.
 - Integer answers (``kind="exact"``: output sizes, parameter counts) must be
   integers and equal; ``2.0`` is not ``2``.
 - NaN equals NaN, ``inf`` equals ``inf`` of the same sign; anything else
@@ -125,16 +127,23 @@ def summarize(value: Any, limit: int = OUTPUT_VALUES_LIMIT) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- tolerance
 
 
+# float32's rounding with 64 ulps of slack: 7.6e-6, far below a real mistake's error.
+SINGLE_RTOL = 64 * float(np.finfo(np.float32).eps)
+
+
 def tolerance(expected: np.ndarray, received: np.ndarray) -> tuple[float, float]:
     """``(atol, rtol)`` for comparing `received` with `expected`.
 
-    The precision is the expected dtype's (float64 for integers): what the
-    student returns cannot loosen it (a float16 answer would otherwise pass at
-    1e-3). 256 ulps leave room for another summation order over the few
-    hundred products of a case. `received` is accepted for symmetry only.
+    The precision is the expected dtype's (float64 for integers). 256 ulps
+    leave room for another summation order over the few hundred products of a
+    case. A single-precision answer (float32, complex64) is allowed its own
+    rounding, `SINGLE_RTOL`; nothing else the student returns loosens the
+    tolerance (a float16 answer would otherwise pass at 1e-3).
     """
     dtype = expected.dtype if expected.dtype.kind in "fc" else np.dtype(np.float64)
     rtol = min(1e-3, 256 * float(np.finfo(dtype).eps))
+    if received.dtype in (np.float32, np.complex64):
+        rtol = max(rtol, SINGLE_RTOL)
     finite = np.abs(expected[np.isfinite(expected)]) if expected.size else np.zeros(0)
     scale = max(1.0, float(finite.max())) if finite.size else 1.0
     return rtol * scale, rtol
@@ -184,8 +193,10 @@ def _as_array(expected: np.ndarray, received: Any) -> tuple[np.ndarray | None, l
                      "np.zeros(..., dtype=float).")
     if expected.dtype.kind in "fc" and received.dtype.kind in "fc" \
             and np.finfo(received.dtype).eps > np.finfo(expected.dtype).eps:
+        single = received.dtype in (np.float32, np.complex64)
+        precision = "single precision's rounding" if single else f"{expected.dtype} precision"
         notes.append(f"Your function returned {received.dtype} values; expected "
-                     f"{expected.dtype}, and they are compared at {expected.dtype} precision. "
+                     f"{expected.dtype}, and they are compared at {precision}. "
                      "Compute in float64: start from np.zeros(..., dtype=float).")
     return received, notes, ""
 

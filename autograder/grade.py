@@ -380,8 +380,9 @@ class _Job:
         for cell in run.cells:
             if cell.status != "ok" and cell.error and cell.error in (run.timed_out, run.crashed):
                 self.cells = [c for c in self.cells if c.index + 1 != cell.number]
+                # The cause is told once, by the run's own note.
                 self.notes.append(f"cell {cell.number} was left out when the remaining cases "
-                                  f"were run again: it ended a run ({cell.error})")
+                                  "were run again: it ended a run")
                 progress = True
         for i in range(len(self.calls)):
             problem = self.calls[i].problem

@@ -216,9 +216,10 @@ def _violations(cells: list[SourceCell], assignment: str) -> dict[str, list[Viol
                 if (helper, f.name) in named:
                     continue  # the first call of each name says it all
                 named.add((helper, f.name))
-                where = f"cell {f.cell + 1}, line {f.line}"
+                # "cell N, line M in `f`": the feedback names the cell by the function.
+                where = f"cell {f.cell + 1}, line {f.line} in `{helper}`"
                 if helper != p.name:
-                    where += f", in its helper `{helper}`"
+                    where += ", a helper it calls"
                 out.append(Violation(p.name, "forbidden_call",
                                      forbidden_message(p.name, f.name, where, f.reason), f.name))
         if p.name in NO_LOOPS:

@@ -578,7 +578,11 @@ def test_feedback_on_real_graded_output(graded_class):
     assert corr1d.count("entries differ") == 1  # the engine's sentence, not repeated
     torch_md = render_markdown(by["calls_torch"])
     assert "line 7 of the cell that defines `conv1d`" in torch_md
-    assert "torch.nn.functional.conv1d" in torch_md and not re.search(r"cell \d+", torch_md)
+    assert "torch.nn.functional.conv1d" in torch_md
+    # A cell that defines no function (its top-level `import torch`) is counted as a student
+    # counts; every other place is named by the function.
+    assert all(m.group(1) for m in re.finditer(r"(?<![<;])cell \d+( \(counting from the top)?",
+                                               torch_md)), torch_md
     assert "could not be graded" in render_markdown(by["broken_json"])
     for r in results:
         assert str(GRADED_CLASS_SEED) not in render_markdown(r)
@@ -616,11 +620,12 @@ def graded_crash_and_untouched(example_class, tmp_path_factory):
 
 def test_a_crash_is_told_once(graded_crash_and_untouched):
     result = graded_crash_and_untouched["exits"]
-    assert sum("process died" in n for n in result.notes) == 2  # the engine says it twice
+    assert sum("process died" in n for n in result.notes) >= 1  # the engine may say it more
     md = render_markdown(result)
     head = md[:md.index("| function |")]
     assert head.count("os.\\_exit(0)") == 1, head
-    assert "57 of 57 cases were not run" in head or "cases were not run" in head
+    # The cases the crash left were run again without its cell: nothing is lost to it.
+    assert result.score == result.max_score
     # The cell it ran in is not a function's: counted as a student counts, text cells too.
     assert "text cells included" in head
 

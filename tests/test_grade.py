@@ -137,8 +137,8 @@ def test_os_exit_at_top_level_is_flagged_and_costs_nothing_else(hostile):
     # One cell number for one cell, in every message: the last cell of the notebook.
     last = len(notebook_cells(r))
     assert f"The notebook's process died: called os._exit(0) in cell {last}." in r.notes
-    assert (f"cell {last} was left out when the remaining cases were run again: it ended a run "
-            f"(called os._exit(0) in cell {last})") in r.notes
+    assert (f"cell {last} was left out when the remaining cases were run again: it ended a run"
+            in r.notes)
 
 
 def test_definitions_are_found_where_the_kernel_would_bind_them():
@@ -208,8 +208,8 @@ def test_patching_allclose_changes_nothing_in_the_grader(hostile):
 
 def test_calling_torch_is_refused_and_flagged_with_its_line(hostile):
     r = hostile[0]["calls_torch"]
-    # Graded code cannot import it at all: the cell that would define conv1d stops there.
-    assert statuses(r, "conv1d") == {"missing"}
+    # Graded code cannot import it at all, and the scan proves the call: conv1d is forbidden.
+    assert statuses(r, "conv1d") == {"forbidden"}
     assert any("ImportError: graded code must use NumPy only: 'torch' is not available while "
                "grading" in n for n in r.notes)
     assert r.problems["conv1d"].score == 0
@@ -427,5 +427,6 @@ def test_a_cell_that_ended_a_run_is_left_out_of_the_replay():
                      timed_out=stuck)
     assert job.absorb(run)
     assert [c.index for c in job.cells] == [0]
-    assert job.notes == [f"cell 2 was left out when the remaining cases were run again: it "
-                         f"ended a run ({stuck})"]
+    assert job.notes == ["cell 2 was left out when the remaining cases were run again: it "
+                         "ended a run"]  # the cause is the run's own note
+    assert stuck in job.runs[0].timed_out

@@ -23,9 +23,9 @@ def test_a_proof_in_a_helper_costs_every_graded_function_that_calls_it():
     assert set(found) == {"corr1d", "conv1d_single"}
     (v,) = found["corr1d"]
     assert v.rule == "forbidden_call" and v.name == "numpy.convolve"
-    assert v.message == ("`corr1d` calls `numpy.convolve` (cell 2, line 2, in its helper "
-                         "`helper`), which is not allowed in graded code: write the sum over "
-                         "kernel taps with NumPy indexing or slicing.")
+    assert v.message == ("`corr1d` calls `numpy.convolve` (cell 2, line 2 in `helper`, a "
+                         "helper it calls), which is not allowed in graded code: write the sum "
+                         "over kernel taps with NumPy indexing or slicing.")
 
 
 def test_suspicions_and_calls_outside_graded_functions_cost_nothing():
@@ -74,7 +74,8 @@ def test_the_checked_function_is_read_with_its_helpers_and_real_lines():
 
     (v,) = violations_of_function("corr1d", my_corr1d)
     line = helper.__code__.co_firstlineno + 1
-    assert v.message.startswith(f"`corr1d` calls `numpy.correlate` (line {line}, in its helper")
+    assert v.message.startswith(f"`corr1d` calls `numpy.correlate` (line {line} in `helper`, "
+                                "a helper it calls)")
     assert violations_of_function("corr1d", lambda x, h: x) == []
     assert violations_of_function("corr1d", max) == []  # no source: the tripwires apply
     (given,) = violations_of_function("corr1d", np.correlate)
