@@ -17,7 +17,11 @@ install a filter):
 * mounts, ``ptrace`` and ``process_vm_*``, ``bpf``, ``perf_event_open``,
   ``userfaultfd``, ``io_uring``, kernel modules, handles by inode;
 * socket families other than UNIX, IPv4 and IPv6 (``AF_VSOCK`` is not
-  covered by a network namespace).
+  covered by a network namespace);
+* signals to the processes that watch it (`install`'s `protect`: the warm
+  worker, the sandbox's init), to their process groups and to ``-1`` (every
+  process it may signal): where the user id cannot be dropped (a container
+  without ``CAP_SYS_ADMIN``), the worker shares the submission's user id.
 
 ``clone3`` answers ``ENOSYS``: its flags live in memory a filter cannot
 read, and glibc then falls back to ``clone`` for threads. The filter is
@@ -60,14 +64,15 @@ _DENIED = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "ptra
            "io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree", "move_mount",
            "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "memfd_secret")
 # Numbers shared by every architecture since the unified table (Linux 5.1 and later).
-_COMMON = {"io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
+_COMMON = {"pidfd_open": 434, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
            "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
            "fspick": 433, "clone3": 435, "mount_setattr": 442, "memfd_secret": 447}
 
 # machine -> (AUDIT_ARCH_*, system call numbers).
 TABLES: dict[str, tuple[int, dict[str, int]]] = {
     "x86_64": (0xC000003E, {
-        **_COMMON, "clone": 56, "socket": 41, "unshare": 272, "setns": 308, "mount": 165,
+        **_COMMON, "clone": 56, "socket": 41, "kill": 62, "tkill": 200, "tgkill": 234,
+        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "unshare": 272, "setns": 308, "mount": 165,
         "umount2": 166, "pivot_root": 155, "chroot": 161, "ptrace": 101,
         "process_vm_readv": 310, "process_vm_writev": 311, "keyctl": 250, "add_key": 248,
         "request_key": 249, "mq_open": 240, "mq_unlink": 241, "memfd_create": 319,
@@ -76,7 +81,8 @@ TABLES: dict[str, tuple[int, dict[str, int]]] = {
         "delete_module": 176, "open_by_handle_at": 304, "name_to_handle_at": 303,
         "fanotify_init": 300}),
     "aarch64": (0xC00000B7, {
-        **_COMMON, "clone": 220, "socket": 198, "unshare": 97, "setns": 268, "mount": 40,
+        **_COMMON, "clone": 220, "socket": 198, "kill": 129, "tkill": 130, "tgkill": 131,
+        "rt_sigqueueinfo": 138, "rt_tgsigqueueinfo": 240, "unshare": 97, "setns": 268, "mount": 40,
         "umount2": 39, "pivot_root": 41, "chroot": 51, "ptrace": 117,
         "process_vm_readv": 270, "process_vm_writev": 271, "keyctl": 219, "add_key": 217,
         "request_key": 218, "mq_open": 180, "mq_unlink": 181, "memfd_create": 279,
@@ -96,8 +102,15 @@ def _insn(code: int, k: int, jt: int = 0, jf: int = 0) -> bytes:
     return struct.pack("=HBBI", code, jt, jf, k)
 
 
-def program(machine: str | None = None) -> list[bytes]:
+# System calls whose first argument names the process (or group) a signal goes to.
+_SIGNALLING = ("kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo", "pidfd_open")
+
+
+def program(machine: str | None = None, protect: tuple[int, ...] = ()) -> list[bytes]:
     """The filter's instructions (``struct sock_filter``) for `machine`.
+
+    `protect`: process ids that no signal may reach, nor their process groups
+    (``-pid``); ``-1`` is always refused.
 
     Raises
     ------
@@ -124,6 +137,14 @@ def program(machine: str | None = None) -> list[bytes]:
             _insn(_JSET_K, CLONE_NEW_FLAGS, jf=1),
             _insn(_RET_K, deny),
             _insn(_RET_K, _RET_ALLOW)]
+    # Signals: the target is the first argument, compared as the 32-bit pid_t it is.
+    targets = sorted({0xFFFFFFFF, *(p & 0xFFFFFFFF for p in protect),
+                      *(-p & 0xFFFFFFFF for p in protect)})
+    for name in _SIGNALLING:
+        out += [_insn(_JEQ_K, nr[name], jf=len(targets) + 3), _insn(_LD_W_ABS, _ARG0)]
+        for i, target in enumerate(targets):
+            out.append(_insn(_JEQ_K, target, jt=len(targets) - i))
+        out += [_insn(_RET_K, _RET_ALLOW), _insn(_RET_K, deny), _insn(_LD_W_ABS, _NR)]
     # socket: the family is its first argument.
     families = ALLOWED_FAMILIES
     out += [_insn(_JEQ_K, nr["socket"], jf=len(families) + 2), _insn(_LD_W_ABS, _ARG0)]
@@ -138,17 +159,18 @@ class _SockFprog(ctypes.Structure):
     _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_char_p)]
 
 
-def install() -> None:
+def install(protect: tuple[int, ...] = ()) -> None:
     """Install the filter on this process and every process it starts.
 
     Needs ``no_new_privs`` first (or ``CAP_SYS_ADMIN``). Cannot be undone.
+    `protect`: process ids no signal may reach (`program`).
 
     Raises
     ------
     OSError
         The kernel refused the filter, or the architecture has no table.
     """
-    code = b"".join(program())
+    code = b"".join(program(protect=tuple(protect)))
     prog = _SockFprog(len(code) // 8, code)
     libc = ctypes.CDLL(ctypes.util.find_library("c") or None, use_errno=True)
     if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0) != 0:

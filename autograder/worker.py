@@ -314,7 +314,10 @@ def _confine(cfg: dict) -> sandbox.Limits:
     if cfg["nnp"]:
         sandbox.no_new_privs()
     if cfg["seccomp"]:
-        seccomp.install()  # last: it refuses the calls the layers above need
+        # Last: it refuses the calls the layers above need. No signal may reach the worker
+        # (this process's parent), its process group, or the sandbox's first process.
+        worker = os.getppid()
+        seccomp.install(protect=(worker, os.getpgid(worker), 1))
     return limits
 
 

@@ -208,6 +208,17 @@ os.chdir(_top)
 # An expression deeper than the grader's own recursion limit, in an extra cell.
 LONG_SUM = "y = " + " + ".join(["1"] * 600)
 
+# Signal 0 only asks whether a signal would be delivered: to the warm worker, it must not be.
+SIGNALS_THE_WORKER = '''
+def attack():
+    import os
+    try:
+        os.kill(os.getppid(), 0)
+    except OSError:
+        return None
+    return "the worker takes my signals"
+'''
+
 # The scratch folder belongs to the submission's user when there is no uid drop (a user
 # namespace): made read-only, it stays so for the next submission of the worker.
 LOCKS_SCRATCH = '''
@@ -341,7 +352,8 @@ def docker_batch(tmp_path_factory):
     course = course_root(tmp_path_factory.mktemp("escapes_docker"))
     locks = to_bytes(make_class.with_functions(read_notebook(solution_path(A)), {},
                                                [LOCKS_SCRATCH]))
-    students = {"b_mqueue_1_writer": attacker(MQUEUE_WRITER),
+    students = {"a_signals_the_worker": attacker(SIGNALS_THE_WORKER),
+                "b_mqueue_1_writer": attacker(MQUEUE_WRITER),
                 "b_mqueue_2_reader": attacker(MQUEUE_READER),
                 "c_scratch_1_victim": with_corr1d(WRITES_SCRATCH),
                 "c_scratch_2_locks": locks,
@@ -349,6 +361,13 @@ def docker_batch(tmp_path_factory):
     proc = grade(course, students, prefix=["setpriv", f"--bounding-set={DOCKER_CAPS}", "--"])
     yield course, proc
     assert running_with(str(course.parent / "tmp")) == []
+
+
+def test_under_docker_capabilities_a_submission_cannot_signal_its_worker(docker_batch):
+    course, proc = docker_batch
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    r = results(course)["a_signals_the_worker"]
+    assert corr1d_score(r) == 0, r["notes"]
 
 
 def test_under_docker_capabilities_nothing_survives_to_the_next_submission(docker_batch):

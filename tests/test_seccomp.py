@@ -18,7 +18,8 @@ _PROBE = textwrap.dedent('''
     import numpy as np
     from autograder import sandbox, seccomp
     sandbox.no_new_privs()
-    seccomp.install()
+    parent = os.getppid()
+    seccomp.install(protect=(parent,))
     libc = ctypes.CDLL(None, use_errno=True)
 
     def refused(ret):
@@ -40,6 +41,11 @@ _PROBE = textwrap.dedent('''
     print("add_key", refused(libc.syscall(248 if os.uname().machine == "x86_64" else 217,
                                           b"user", b"k", b"v", 1, -4)))
     print("mq_open", refused(libc.mq_open(b"/q", os.O_CREAT | os.O_RDWR, 0o600, None)))
+    print("kill_parent", raises(lambda: os.kill(parent, 0)))
+    print("kill_parent_group", raises(lambda: os.kill(-parent, 0)))
+    print("kill_everyone", raises(lambda: os.kill(-1, 0)))
+    print("pidfd_parent", raises(lambda: os.pidfd_open(parent)))
+    os.kill(os.getpid(), 0)  # itself: allowed
     socket.socket(socket.AF_UNIX).close()
     socket.socket(socket.AF_INET).close()
     out = []
@@ -63,7 +69,9 @@ def test_filter_refuses_what_grading_never_needs_and_keeps_the_rest():
     seen = dict(line.split(" ", 1) for line in res.stdout.splitlines())
     assert seen == {"unshare_user": "EPERM", "unshare_ipc": "EPERM", "memfd": "EPERM",
                     "vsock": "EPERM", "netlink": "EPERM", "shmget": "EPERM",
-                    "add_key": "EPERM", "mq_open": "EPERM", "ordinary": "works"}
+                    "add_key": "EPERM", "mq_open": "EPERM", "kill_parent": "EPERM",
+                    "kill_parent_group": "EPERM", "kill_everyone": "EPERM",
+                    "pidfd_parent": "EPERM", "ordinary": "works"}
 
 
 def test_program_for_an_unknown_machine_is_an_error():
