@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 
 import pytest
@@ -40,8 +41,10 @@ def test_results_round_trip_and_the_cache_key(tmp_path):
     saved = result("alice", cache_key="k1")
     path = book.save(saved)
     assert path == tmp_path / "results" / "alice" / "01_conv1d.json"
-    assert json.loads(path.read_text())["schema_version"] == 1
-    assert book.cached("alice", "01_conv1d", "k1") == saved
+    on_disk = json.loads(path.read_text())
+    assert on_disk["schema_version"] == 1
+    assert "seed" not in on_disk  # the secret stays in memory (`SubmissionResult.seed`)
+    assert book.cached("alice", "01_conv1d", "k1") == dataclasses.replace(saved, seed=0)
     assert book.cached("alice", "01_conv1d", "k2") is None  # another file, grader, limit...
     assert book.cached("bob", "01_conv1d", "k1") is None
     book.save(result("carol", cache_key="k1", flags=["grader_error"]))

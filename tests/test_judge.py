@@ -208,7 +208,8 @@ def test_scan_proofs_in_the_notebook_score_the_function_zero_with_the_line():
     result = score_problem(problem("corr1d"), cases, right, cells=cells)
     assert result.score == 0 and result.flags == ["forbidden_call"]
     assert {c.status for c in result.cases} == {"forbidden"}
-    assert "`corr1d` calls `numpy.correlate` (cell 3, line 2)" in result.cases[0].message
+    assert "`corr1d` calls `numpy.correlate` (cell 3, line 2 in `corr1d`)" in \
+        result.cases[0].message
     clean = [SourceCell(0, "import numpy as np"),
              SourceCell(2, "def corr1d(x, h):\n    return x[:len(x) - len(h) + 1] * 0")]
     assert score_problem(problem("corr1d"), cases, right, cells=clean).score == problem(
