@@ -56,7 +56,7 @@ bench: $(STAMP)
 	$(PY) bench/grading.py
 
 gradescope: $(STAMP)
-	$(PY) -m autograder.platforms.gradescope_bundle --out gradescope/autograder.zip
+	$(PY) -m autograder.outputs.platforms.gradescope_bundle --out gradescope/autograder.zip
 
 clean:
 	rm -rf $(VENV) .nbgrader build *.egg-info .pytest_cache .ruff_cache examples/class out test-artifacts gradescope/autograder.zip

@@ -10,9 +10,9 @@ elsewhere and trusts nothing from the student's process.
 `check()` applies official grading's rules too, so that green here means no
 penalty later: the forbidden library functions are tripwires while the
 function runs (`guarded_call`), its source and its helpers' are scanned for
-proven forbidden calls and forbidden loops (`autograder.rules`), and a call
+proven forbidden calls and forbidden loops (`autograder.scoring.rules`), and a call
 that modifies its inputs, or returns a view where a new array is asked for,
-fails (`autograder.judge`).
+fails (`autograder.scoring.judge`).
 
 Importing this module costs NumPy only; calling `check` adds the case
 generators and `conv_ref`: never PyTorch, Matplotlib or the sandbox.
@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from autograder import catalog
-from autograder.outcome import CallOutcome
+from autograder.execution.outcome import CallOutcome
 from autograder.results import CaseResult
 
 if TYPE_CHECKING:
@@ -96,7 +96,7 @@ def _forbidden_sites(namespace: dict) -> list[tuple[object, str, object, object]
     seconds). `namespace` (the checked function's globals, the notebook's)
     gets its aliases too, e.g. ``cv = np.convolve``.
     """
-    from autograder import tripwires
+    from autograder.execution import tripwires
 
     patterns = tuple(p for p in tripwires.DEFAULT_FORBIDDEN if p.split(".")[0] in sys.modules)
     sites = [(owner, attr, inspect.getattr_static(owner, attr), wire)
@@ -111,7 +111,7 @@ def _forbidden_sites(namespace: dict) -> list[tuple[object, str, object, object]
 @functools.lru_cache(maxsize=4)
 def _plan(patterns: tuple[str, ...], modules: int):
     # `modules` is part of the key only: a newly imported library is planned again.
-    from autograder import tripwires
+    from autograder.execution import tripwires
 
     return tripwires.plan(patterns)
 
@@ -165,8 +165,8 @@ def guarded_call(case: Case, fn) -> CallOutcome:
     `CallOutcome.mutated`, and a returned array that shares memory with an
     input sets `CallOutcome.returned_view`.
     """
-    from autograder import tripwires
     from autograder.cases._core import signature
+    from autograder.execution import tripwires
 
     args, kwargs = case.materialize()
     names = signature(case.problem)[0]
@@ -302,14 +302,14 @@ def _results(name: str, fn, rules: bool = True) -> list[CaseResult]:
     a function is judged on its values only (the course's own tests use that
     to check `conv_ref` against the cases).
     """
-    from autograder.judge import apply_violations, judge
     from autograder.results import ProblemResult
+    from autograder.scoring.judge import apply_violations, judge
 
     cases = _public_cases(name)
     if not rules:
         return [judge(case, _call(case, fn), 1.0) for case in cases]
     results = [judge(case, guarded_call(case, fn), 1.0) for case in cases]
-    from autograder.rules import violations_of_function
+    from autograder.scoring.rules import violations_of_function
 
     violations = violations_of_function(name, fn)
     if violations:

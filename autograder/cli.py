@@ -29,8 +29,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from autograder import catalog
+from autograder.execution.pool import SandboxError
 from autograder.grade import COURSE_ROOT, check_notebook, grade
-from autograder.pool import SandboxError
 from autograder.results import SubmissionResult
 
 EXIT_GRADER_ERROR = 2
@@ -230,7 +230,7 @@ def gradebook_table(results: list[SubmissionResult]) -> Table:
 
 
 def _cmd_gradescope(args, out: Console, err: Console) -> int:
-    from autograder.platforms import gradescope  # only Gradescope's image needs it
+    from autograder.outputs.platforms import gradescope  # only Gradescope's image needs it
 
     return gradescope.run(args.root, seed=args.seed)
 

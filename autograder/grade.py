@@ -40,19 +40,20 @@ from typing import TYPE_CHECKING
 
 from autograder import catalog
 from autograder.cases import PUBLIC_SEED, Case, generate_cases
-from autograder.gradebook import Gradebook
-from autograder.identify import UNKNOWN_ASSIGNMENT, Submission, collect, collect_batch
-from autograder.judge import Definition, score_problem
-from autograder.outcome import Call, CallOutcome
-from autograder.pool import Cell, CellRun, RunOutcome, SandboxError, WorkerPool
+from autograder.execution.outcome import Call, CallOutcome
+from autograder.execution.pool import SandboxError, WorkerPool
+from autograder.execution.run import Cell, CellRun, RunOutcome
+from autograder.execution.sandbox import Limits, resolve_sandbox
+from autograder.execution.tripwires import forbidden_for
+from autograder.intake.identify import UNKNOWN_ASSIGNMENT, Submission, collect, collect_batch
+from autograder.outputs.gradebook import Gradebook
 from autograder.results import ProblemResult, SubmissionResult, bounded, cut
-from autograder.sandbox import Limits, resolve_sandbox
-from autograder.tripwires import forbidden_for
+from autograder.scoring.judge import Definition, score_problem
 
 if TYPE_CHECKING:
-    from autograder.extract import SourceCell
-    from autograder.notebook import LoadedNotebook
-    from autograder.scan import Finding
+    from autograder.intake.extract import SourceCell
+    from autograder.intake.notebook import LoadedNotebook
+    from autograder.intake.scan import Finding
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_NAME = "autograder.toml"
@@ -164,10 +165,10 @@ def _failure(step: str, exc: BaseException) -> str:
 
 
 def _prepare(sub: Submission, seed: int, version: str, course_root: Path) -> Prepared:
-    from autograder.extract import extract_code  # slow imports: see the module docstring
-    from autograder.integrity import check_integrity
-    from autograder.notebook import load_notebook
-    from autograder.scan import scan_cells
+    from autograder.intake.extract import extract_code  # slow imports: see the module docstring
+    from autograder.intake.integrity import check_integrity
+    from autograder.intake.notebook import load_notebook
+    from autograder.intake.scan import scan_cells
 
     assignment = sub.assignment
     max_score = catalog.max_score(assignment) if assignment in catalog.ASSIGNMENTS else 0
@@ -219,7 +220,7 @@ def _release(path: Path) -> LoadedNotebook:
 @functools.lru_cache(maxsize=16)
 def _read_release(path: Path, stamp: int | None) -> LoadedNotebook:
     # `stamp` is part of the cache key only: a regenerated release is read again.
-    from autograder.notebook import read_notebook_file
+    from autograder.intake.notebook import read_notebook_file
 
     return read_notebook_file(path)
 
@@ -239,7 +240,7 @@ def definitions(cells: list[SourceCell]) -> dict[str, Definition]:
     those nested in a function or a class); cells that do not parse are skipped
     (their error is reported when they run).
 
-    >>> from autograder.extract import SourceCell
+    >>> from autograder.intake.extract import SourceCell
     >>> definitions([SourceCell(2, "import numpy as np\n\ndef corr1d(x, h):\n    pass")])
     {'corr1d': Definition(cell=3, line=3, source='def corr1d(x, h):')}
     """
@@ -248,7 +249,7 @@ def definitions(cells: list[SourceCell]) -> dict[str, Definition]:
         try:
             tree = ast.parse(cell.source)
         except (SyntaxError, RecursionError, ValueError, MemoryError, SystemError):
-            continue  # as `autograder.extract.UNPARSABLE`: nothing in it can run
+            continue  # as `autograder.intake.extract.UNPARSABLE`: nothing in it can run
         lines = cell.source.splitlines()
         for node in _namespace_defs(tree):
             # SourceCell.index counts from 0; students count cells from 1.
@@ -659,10 +660,10 @@ def write_outputs(book: Gradebook, results: list[SubmissionResult], notes: list[
     The gradebooks are the union of ``results/``: a batch that regrades some
     students updates their rows and keeps everyone else's.
     """
-    from autograder.feedback import write_feedback  # Matplotlib: imported once it is needed
-    from autograder.platforms.canvas import write_canvas_csv
-    from autograder.platforms.nbgrader_db import write_scores
-    from autograder.report import write_summary
+    from autograder.outputs.feedback import write_feedback  # Matplotlib: imported once it is needed
+    from autograder.outputs.platforms.canvas import write_canvas_csv
+    from autograder.outputs.platforms.nbgrader_db import write_scores
+    from autograder.outputs.report import write_summary
 
     everyone = book.union(results)
     book.write_csv(everyone)

@@ -141,7 +141,7 @@ class SubmissionResult:
     seconds : float
     isolation : str
         How well the student's code was isolated, e.g. ``"bwrap+uid+rlimits+nnp+seccomp"``
-        (`autograder.pool.isolation_level`); empty when no code ran.
+        (`autograder.execution.pool.isolation_level`); empty when no code ran.
     cache_key : str
         Hash of everything the verdict depends on (`autograder.grade.cache_key`):
         a later batch reuses this result only when its key is the same.

@@ -50,7 +50,7 @@ A = "01_conv1d"
 HONEST = ("perfect", "partial", "untouched", *make_class.MISTAKES)
 SEED = 7
 QUICK = {"notebooks": 27, "subset": 3}
-# The grader logs this once every warm worker has started (autograder.pool).
+# The grader logs this once every warm worker has started (autograder.execution.pool).
 STARTUP_LOG = re.compile(r"warm workers? \(([\w+-]+)\) ready ([0-9.]+) s after the pool started")
 # The issue's goal, for a class of about a hundred.
 GOAL_RATIO, GOAL_MEDIAN, GOAL_CLASS = 30.0, 0.15, 100
@@ -144,7 +144,7 @@ def autograder_verdicts(out: Path) -> tuple[dict[str, dict[str, bool]], list[flo
 
 def export_seconds(out: Path, folder: Path) -> float:
     """Seconds to write the autograder's results into a fresh nbgrader gradebook in `folder`."""
-    from autograder.platforms.nbgrader_db import write_scores
+    from autograder.outputs.platforms.nbgrader_db import write_scores
     from autograder.results import SubmissionResult
 
     nbgrader_config(folder)

@@ -22,8 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from autograder.outcome import Call  # noqa: E402
-from autograder.pool import Cell, WorkerPool  # noqa: E402
+from autograder.execution.outcome import Call  # noqa: E402
+from autograder.execution.pool import WorkerPool  # noqa: E402
+from autograder.execution.run import Cell  # noqa: E402
 
 SETUP = "import numpy as np\nimport matplotlib.pyplot as plt\n"
 FUNCTION = "def double(x):\n    return 2 * x\n"

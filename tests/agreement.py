@@ -8,9 +8,9 @@ entry of the diagnosis catalogue, plus the hand-written ones in
 - through `check()`, exactly as a notebook calls it (public cases, plus
   whatever rules `check()` enforces);
 - through official grading: every case of ``generate_cases(name, seed,
-  public=False)`` judged by `autograder.judge`, the call made with the
+  public=False)`` judged by `autograder.scoring.judge`, the call made with the
   tripwires installed, plus the static rules official grading applies to a
-  notebook (`autograder.rules`, when present).
+  notebook (`autograder.scoring.rules`, when present).
 
 A variant *agrees* when both verdicts are the same. Run as a script to print
 the numbers (``python tests/agreement.py``); `tests/test_agreement.py`
@@ -36,8 +36,8 @@ import numpy as np
 
 from autograder import catalog
 from autograder.cases import Case, generate_cases, mistakes_for
-from autograder.judge import judge
-from autograder.outcome import CallOutcome
+from autograder.execution.outcome import CallOutcome
+from autograder.scoring.judge import judge
 
 check_module = importlib.import_module("autograder.check")
 OFFICIAL_SEED = 987_654_321  # any seed other than the public one
@@ -136,7 +136,7 @@ def _official_call(case: Case, fn) -> CallOutcome:
 
 def _tripped_call(case: Case, fn) -> CallOutcome:
     """For versions without `guarded_call`: the call with the sandbox's tripwires around it."""
-    from autograder import tripwires
+    from autograder.execution import tripwires
 
     patterns = [p for p in tripwires.DEFAULT_FORBIDDEN if p.split(".")[0] in sys.modules]
     sites = [(o, a, inspect.getattr_static(o, a), w) for o, a, w in tripwires.plan(patterns).sites]
@@ -160,9 +160,9 @@ def _tripped_call(case: Case, fn) -> CallOutcome:
 
 def _static_violations(variant: Variant) -> list:
     """What official grading's static rules say about the variant's source, if it has any."""
-    if not (Path(check_module.__file__).parent / "rules.py").exists():
+    if not (Path(check_module.__file__).parent / "scoring" / "rules.py").exists():
         return []  # older versions: no static rule costs points
-    rules = importlib.import_module("autograder.rules")
+    rules = importlib.import_module("autograder.scoring.rules")
     return rules.violations_of_function(variant.problem, variant.fn)
 
 

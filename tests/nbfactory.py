@@ -8,7 +8,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 from nbgrader.utils import compute_checksum
 
-from autograder.pool import Cell
+from autograder.execution.run import Cell
 
 SETUP = "import numpy as np\nfrom autograder import check"
 

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 
 from autograder.catalog import max_score, problems_for
 from autograder.grade import cache_key, grade, grader_version, limits_for
-from autograder.identify import MAX_ID_CHARS, Submission, collect
+from autograder.intake.identify import MAX_ID_CHARS, Submission, collect
 from autograder.results import TEXT_LIMIT
 from examples import make_class
 from tests.conftest import REPO, read_notebook, solution_path

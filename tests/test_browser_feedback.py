@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.feedback import render_html, write_feedback
-from autograder.report import write_summary
+from autograder.outputs.feedback import render_html, write_feedback
+from autograder.outputs.report import write_summary
 from autograder.results import CaseResult, ProblemResult, SubmissionResult
 from tests.browser import chromium_path
 from tests.test_feedback import HOSTILE, sample_results

@@ -11,8 +11,8 @@ import conv_ref
 from autograder.cases import PUBLIC_SEED, generate_cases
 from autograder.cases.backward import digits_split
 from autograder.catalog import PROBLEMS
-from autograder.functions import build_function
-from autograder.outcome import Call, FunctionSpec
+from autograder.execution.functions import build_function
+from autograder.execution.outcome import Call, FunctionSpec
 
 SEED = 12345
 NAMES = [p.name for p in PROBLEMS]

@@ -1,7 +1,7 @@
 """The result channel under random and mutated frames: only the documented errors, ever.
 
 The grader reads what the student's process writes (`wire.FrameReader`,
-`wire.decode`, `pool._Run.results`). Whatever the bytes, decoding raises
+`wire.decode`, `run._Run.results`). Whatever the bytes, decoding raises
 `WireError` and a run raises `_Corrupt` (the call under way is then
 "invalid_output"), never anything else, and `_Run.finish` always gives one
 outcome per call. Last, students who write such frames themselves, graded
@@ -21,12 +21,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from autograder import wire
 from autograder.catalog import max_score
-from autograder.outcome import Call
-from autograder.pool import _META, RunOutcome, _Corrupt, _Run
+from autograder.execution import wire
+from autograder.execution.outcome import Call
+from autograder.execution.run import _META, RunOutcome, _Corrupt, _Run
+from autograder.execution.sandbox import Limits
 from autograder.results import STATUSES
-from autograder.sandbox import Limits
 from examples import make_class
 from tests.conftest import REPO, read_notebook, solution_path
 from tests.nbfactory import cells, to_bytes

@@ -146,7 +146,7 @@ def test_unknown_names_and_non_functions():
 def test_html_rendering_is_a_table_with_the_details():
     from autograder.cases import PUBLIC_SEED, generate_cases
     from autograder.check import _call
-    from autograder.judge import judge
+    from autograder.scoring.judge import judge
 
     results = [judge(c, _call(c, flipped_conv1d), 1.0)
                for c in generate_cases("conv1d", PUBLIC_SEED, public=True)]
@@ -160,8 +160,8 @@ def test_importing_check_stays_light():
     code = ("import sys; import numpy as np; from autograder import check; "
             "check('corr1d', lambda x, h: np.array([x[i:i + len(h)] @ h "
             "for i in range(len(x) - len(h) + 1)])); "
-            "print(sorted(m for m in ('torch', 'matplotlib', 'autograder.sandbox', 'sklearn', "
-            "'scipy') if m in sys.modules))")
+            "print(sorted(m for m in ('torch', 'matplotlib', 'autograder.execution.sandbox', "
+            "'sklearn', 'scipy') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip().endswith("[]")

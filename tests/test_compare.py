@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from autograder.compare import compare, compare_accuracy, summarize, tolerance
+from autograder.scoring.compare import compare, compare_accuracy, summarize, tolerance
 
 
 def test_the_expected_dtype_sets_the_precision_not_the_received_one():

@@ -8,8 +8,8 @@ import pytest
 import conv_ref
 from autograder.cases import PUBLIC_SEED, generate_cases, mistakes_for
 from autograder.catalog import PROBLEMS
-from autograder.compare import compare
-from autograder.diagnose import diagnose
+from autograder.scoring.compare import compare
+from autograder.scoring.diagnose import diagnose
 
 SEED = 777
 WITH_MISTAKES = [p.name for p in PROBLEMS if mistakes_for(p.name)]
@@ -136,7 +136,7 @@ def test_the_weight_layout_is_in_the_hint():
 
 def _first_failure(problem, fn):
     from autograder.check import guarded_call
-    from autograder.judge import judge
+    from autograder.scoring.judge import judge
 
     for case in generate_cases(problem, PUBLIC_SEED, public=True):
         result = judge(case, guarded_call(case, fn), 1.0)
@@ -197,7 +197,7 @@ def test_a_transposed_weight_read_as_c_out_c_in_gets_the_layout():
         return full[..., padding:full.shape[-1] - padding]
 
     from autograder.check import guarded_call
-    from autograder.judge import judge
+    from autograder.scoring.judge import judge
 
     results = [judge(c, guarded_call(c, conv_transpose1d), 1.0)
                for c in generate_cases("conv_transpose1d", PUBLIC_SEED, public=True)]

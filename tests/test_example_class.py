@@ -9,9 +9,9 @@ import pytest
 import conv_ref
 from autograder.cases import PUBLIC_SEED, generate_cases
 from autograder.catalog import ASSIGNMENTS, max_score, problems_for
+from autograder.execution.outcome import CallOutcome
 from autograder.grade import grade
-from autograder.judge import judge
-from autograder.outcome import CallOutcome
+from autograder.scoring.judge import judge
 from examples import make_class
 from tests.conftest import REPO, read_notebook, solution_path
 

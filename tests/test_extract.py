@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from autograder.extract import extract_code, is_check_cell
+from autograder.intake.extract import extract_code, is_check_cell
 from tests.nbfactory import notebook
 
 
@@ -81,7 +81,7 @@ def test_a_parser_failure_of_cpython_itself_is_code_that_cannot_run(monkeypatch)
     import ast
 
     from autograder.grade import definitions
-    from autograder.scan import scan_cells
+    from autograder.intake.scan import scan_cells
 
     def broken(*args, **kwargs):
         raise SystemError("AST constructor recursion depth mismatch (before=144, after=44)")

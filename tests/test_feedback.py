@@ -19,9 +19,9 @@ from markdown_it import MarkdownIt
 
 from autograder import catalog
 from autograder.cases import mistakes_for
-from autograder.feedback import feedback_path, render_html, render_markdown, write_feedback
-from autograder.feedback.arrays import build_grid, differs_mask, format_pair
-from autograder.feedback.markdown import block, code, grid_text, prose, shade_map, text
+from autograder.outputs.feedback import feedback_path, render_html, render_markdown, write_feedback
+from autograder.outputs.feedback.arrays import build_grid, differs_mask, format_pair
+from autograder.outputs.feedback.markdown import block, code, grid_text, prose, shade_map, text
 from autograder.results import CaseResult, ProblemResult, SubmissionResult
 from tests.conftest import GRADED_CLASS_SEED
 

@@ -15,12 +15,12 @@ from pathlib import Path
 import pytest
 
 from autograder.catalog import ASSIGNMENTS, max_score
-from autograder.extract import SourceCell
+from autograder.execution.outcome import CallOutcome
+from autograder.execution.run import CellRun, RunOutcome
 from autograder.grade import Prepared, cases_for, definitions, grade, resolve_seed, score
-from autograder.judge import Definition
-from autograder.outcome import CallOutcome
-from autograder.pool import CellRun, RunOutcome
+from autograder.intake.extract import SourceCell
 from autograder.results import SubmissionResult
+from autograder.scoring.judge import Definition
 from examples import make_class
 from tests.conftest import REPO, read_notebook, solution_path
 from tests.nbfactory import to_bytes

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from autograder.gradebook import Gradebook, atomic_write_text
+from autograder.outputs.gradebook import Gradebook, atomic_write_text
 from autograder.results import (
     DETAIL_TEXT_LIMIT,
     NOTES_LIMIT,

@@ -15,9 +15,9 @@ import time
 import numpy as np
 import pytest
 
-from autograder.outcome import Call
-from autograder.pool import WorkerPool
-from autograder.sandbox import Limits, bwrap_available
+from autograder.execution.outcome import Call
+from autograder.execution.pool import WorkerPool
+from autograder.execution.sandbox import Limits, bwrap_available
 from tests.nbfactory import cells
 
 pytestmark = pytest.mark.skipif(not bwrap_available(),
@@ -173,7 +173,7 @@ def _uid_of(pid: str) -> int | None:
 def test_a_fake_result_frame_on_stdout_is_just_output(pool):
     src = """
         import sys
-        from autograder import wire
+        from autograder.execution import wire
         fake = wire.frame(wire.encode({"ev": "call_done", "k": 0, "status": "ok"}),
                           wire.encode(42))
         def f():
@@ -206,7 +206,7 @@ WRITE_RESULT_FD = """
 FORGE_ARRAY = WRITE_RESULT_FD + """
     import io, posix
     import numpy as np
-    from autograder import wire
+    from autograder.execution import wire
     def forge_array(shape, n_bytes):
         buf = io.BytesIO()
         np.lib.format.write_array_header_1_0(

@@ -15,7 +15,7 @@ import textwrap
 import pytest
 
 from autograder.catalog import max_score
-from autograder.sandbox import bwrap_kind
+from autograder.execution.sandbox import bwrap_kind
 from examples import make_class
 from tests.conftest import read_notebook, solution_path
 from tests.nbfactory import to_bytes
@@ -92,7 +92,7 @@ def corr1d(x, h):
 # The grader's own convolutions, staged in the sandbox for cases that pass functions.
 GRADER_REGISTRY = '''
 def corr1d(x, h):
-    from autograder.functions import REGISTRY
+    from autograder.execution.functions import REGISTRY
     x = np.asarray(x, dtype=np.float64)
     h = np.asarray(h, dtype=np.float64)
     c = len(h) // 2

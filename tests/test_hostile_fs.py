@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from autograder.catalog import max_score
-from autograder.sandbox import bwrap_kind
+from autograder.execution.sandbox import bwrap_kind
 from examples import make_class
 from tests.conftest import REPO, read_notebook, solution_path
 from tests.nbfactory import to_bytes

@@ -95,7 +95,7 @@ ATTACKS: dict[str, tuple[str, list[str], set[str]]] = {
     # Undoing the verdict from inside, after the trip.
     "clear_tripped": ("    try:\n        np.correlate(x, h, 'valid')\n"
                       "    except BaseException:\n        pass\n"
-                      "    import autograder.tripwires as t\n"
+                      "    import autograder.execution.tripwires as t\n"
                       "    t.TRIPPED.clear()\n    t.set_reporter(None)\n" + HONEST, [],
                       {"forbidden"}),
     "patch_send": ("    import sys\n    try:\n        np.convolve(x, h)\n"

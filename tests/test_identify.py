@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder import identify
-from autograder.identify import (
+from autograder.intake import identify
+from autograder.intake.identify import (
     MAX_ID_CHARS,
     UNKNOWN_ASSIGNMENT,
     collect,

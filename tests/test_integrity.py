@@ -6,7 +6,7 @@ import copy
 
 from nbgrader.utils import compute_checksum
 
-from autograder.integrity import check_integrity, locked_checksums
+from autograder.intake.integrity import check_integrity, locked_checksums
 from tests.nbfactory import locked_markdown, notebook
 
 ANSWERS = {"corr1d": "def corr1d(x, h):\n    pass", "conv1d": "def conv1d(x, w):\n    pass"}

@@ -9,8 +9,8 @@ import pytest
 
 from autograder.cases import PUBLIC_SEED, generate_cases
 from autograder.catalog import problem
-from autograder.judge import Definition, judge, score_problem
-from autograder.outcome import CallOutcome
+from autograder.execution.outcome import CallOutcome
+from autograder.scoring.judge import Definition, judge, score_problem
 
 
 @pytest.fixture(scope="module")
@@ -199,7 +199,7 @@ def test_a_raise_on_valid_arguments_shows_the_expected_value():
 
 
 def test_scan_proofs_in_the_notebook_score_the_function_zero_with_the_line():
-    from autograder.extract import SourceCell
+    from autograder.intake.extract import SourceCell
 
     cases = generate_cases("corr1d", PUBLIC_SEED, public=True)
     right = [outcome(c, "ok", value=c.expected) for c in cases]

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from autograder.notebook import json_depth, load_notebook, read_notebook_file
+from autograder.intake.notebook import json_depth, load_notebook, read_notebook_file
 from tests.nbfactory import notebook, to_bytes
 
 

@@ -394,14 +394,14 @@ def _rules_line(assignment: str, name: str) -> str:
     return " ".join(rules.split())
 
 
-# What the grader enforces beyond the values (autograder.scan and the run-time checks).
+# What the grader enforces beyond the values (autograder.intake.scan and the run-time checks).
 _EXTRA_RULES = {"conv1x1": "no Python loop over pixels",
                 "conv2d_im2col": "no Python loop over output positions"}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_exercise_states_the_graded_rules(assignment):
-    from autograder.scan import assignment_number
+    from autograder.intake.scan import assignment_number
 
     for p in problems_for(assignment):
         rules = _rules_line(assignment, p.name)

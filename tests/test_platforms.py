@@ -17,10 +17,10 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import catalog
-from autograder.platforms.canvas import write_canvas_csv
-from autograder.platforms.gradescope import GRADER_FAILED, run
-from autograder.platforms.gradescope_bundle import build_bundle
-from autograder.platforms.nbgrader_db import course_settings, write_scores
+from autograder.outputs.platforms.canvas import write_canvas_csv
+from autograder.outputs.platforms.gradescope import GRADER_FAILED, run
+from autograder.outputs.platforms.gradescope_bundle import build_bundle
+from autograder.outputs.platforms.nbgrader_db import course_settings, write_scores
 from tests.conftest import REPO
 from tests.test_feedback import HOSTILE, sample_results
 
@@ -250,8 +250,10 @@ def test_gradescope_bundle_members_and_scripts(tmp_path):
         modes = {i.filename: i.external_attr >> 16 for i in z.infolist()}
         assert {"setup.sh", "run_autograder", "constraints.txt", "autograder.toml",
                 "project/pyproject.toml", "project/README.md",
-                "project/autograder/platforms/gradescope.py",
-                "project/autograder/templates/feedback.html.j2",
+                "project/autograder/outputs/platforms/gradescope.py",
+                "project/autograder/execution/__init__.py",
+                "project/autograder/execution/worker.py",
+                "project/autograder/outputs/templates/feedback.html.j2",
                 "project/conv_ref/__init__.py"} <= names
         assert {f"notebooks/{a}/{a}.ipynb" for a in catalog.ASSIGNMENTS} <= names
         assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
@@ -274,7 +276,7 @@ def test_gradescope_bundle_needs_every_release_notebook(tmp_path):
 
 
 def test_canvas_roster_matches_a_login_its_id_had_to_escape(tmp_path):
-    from autograder.identify import student_id
+    from autograder.intake.identify import student_id
     from autograder.results import SubmissionResult
 
     roster = tmp_path / "export.csv"

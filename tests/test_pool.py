@@ -9,11 +9,12 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import import_policy, tripwires, wire
-from autograder.outcome import Call, FunctionSpec
-from autograder.pool import RunOutcome, WorkerPool, _Corrupt, _Run
-from autograder.sandbox import Limits, bwrap_available
-from autograder.wire import WireError
+from autograder.execution import import_policy, tripwires, wire
+from autograder.execution.outcome import Call, FunctionSpec
+from autograder.execution.pool import WorkerPool
+from autograder.execution.run import RunOutcome, _Corrupt, _Run
+from autograder.execution.sandbox import Limits, bwrap_available
+from autograder.execution.wire import WireError
 from tests.nbfactory import cells
 
 LIMITS = Limits(cell_seconds=5, call_seconds=5, submission_seconds=60,

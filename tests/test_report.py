@@ -10,8 +10,8 @@ from urllib.parse import unquote
 
 import pytest
 
-from autograder.feedback import write_feedback
-from autograder.report import render_summary, submission_flags, write_summary
+from autograder.outputs.feedback import write_feedback
+from autograder.outputs.report import render_summary, submission_flags, write_summary
 from autograder.results import SubmissionResult
 from tests.test_feedback import (
     HOSTILE,

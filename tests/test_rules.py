@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from autograder.extract import SourceCell
-from autograder.rules import forbidden_message, instead, violations, violations_of_function
+from autograder.intake.extract import SourceCell
+from autograder.scoring.rules import forbidden_message, instead, violations, violations_of_function
 
 
 def rules(*sources, assignment="01_conv1d"):
@@ -95,7 +95,7 @@ def test_what_to_write_instead_never_says_write_it_with_numpy_for_numpy():
 def test_a_parser_failure_deep_in_a_stack_is_retried_in_a_fresh_thread(monkeypatch):
     import threading
 
-    from autograder import rules as module
+    from autograder.scoring import rules as module
 
     real = module._violations
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from autograder import sandbox, tripwires
-from autograder.sandbox import Limits
+from autograder.execution import sandbox, tripwires
+from autograder.execution.sandbox import Limits
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the privilege drop needs root")
 UID = sandbox.UID_BASE + 4242  # a user id no process has

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from autograder.extract import SourceCell
-from autograder.scan import assignment_number, scan_cells
+from autograder.intake.extract import SourceCell
+from autograder.intake.scan import assignment_number, scan_cells
 
 
 def scan(*sources, assignment="01_conv1d"):

@@ -8,7 +8,7 @@ import textwrap
 
 import pytest
 
-from autograder import seccomp
+from autograder.execution import seccomp
 
 pytestmark = pytest.mark.skipif(not seccomp.supported(), reason="no seccomp table for this CPU")
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(not seccomp.supported(), reason="no seccomp tabl
 _PROBE = textwrap.dedent('''
     import ctypes, errno, os, socket, subprocess, threading
     import numpy as np
-    from autograder import sandbox, seccomp
+    from autograder.execution import sandbox, seccomp
     sandbox.no_new_privs()
     parent = os.getppid()
     seccomp.install(protect=(parent,))

@@ -12,9 +12,9 @@ import struct
 import numpy as np
 import pytest
 
-from autograder import wire
-from autograder.outcome import FunctionSpec
-from autograder.wire import WireError, decode, encode
+from autograder.execution import wire
+from autograder.execution.outcome import FunctionSpec
+from autograder.execution.wire import WireError, decode, encode
 
 
 def _raw(tree, blobs=()) -> bytes:
@@ -65,7 +65,8 @@ def test_function_spec_only_when_allowed():
     out = decode(encode(spec, allow_functions=True), allow_functions=True)
     assert out.kind == "circular_conv"
     np.testing.assert_array_equal(out.params["w"], [1.0, 2.0])
-    with pytest.raises(WireError, match=r"autograder.outcome.FunctionSpec; expected plain data"):
+    with pytest.raises(WireError,
+                       match=r"autograder.execution.outcome.FunctionSpec; expected plain data"):
         encode(spec)
     with pytest.raises(WireError, match="unknown or malformed node"):
         decode(encode(spec, allow_functions=True))

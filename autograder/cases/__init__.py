@@ -8,7 +8,7 @@ deterministic given ``(problem, seed, public)``; expected values come from
 `conv_ref` in the grader's process.
 
 One module per assignment holds its generators and its known mistakes
-(`autograder.diagnose` reads those).
+(`autograder.scoring.diagnose` reads those).
 """
 
 from __future__ import annotations

@@ -20,10 +20,10 @@ import numpy as np
 
 import conv_ref
 from autograder import catalog
-from autograder.functions import build_function
-from autograder.outcome import Call, FunctionSpec
+from autograder.execution.functions import build_function
+from autograder.execution.outcome import Call, FunctionSpec
 
-# How `autograder.judge` compares a received value with `Case.expected`.
+# How `autograder.scoring.judge` compares a received value with `Case.expected`.
 KINDS = (
     "allclose",  # numbers and arrays within a tolerance derived from the dtype and magnitudes
     "exact",  # integers (and tuples of integers): exact equality

@@ -124,7 +124,7 @@ def missing_plus_one(spatial: int) -> Mistake:
 
     Padding on one side only also drops the last positions, when the padding is
     smaller than the stride plus one; so does a strided output cut as
-    ``full[:len(full)//s*s:s]``. The answers are the same, so `autograder.diagnose`
+    ``full[:len(full)//s*s:s]``. The answers are the same, so `autograder.scoring.diagnose`
     names this mistake, whose hint names both causes, when both match.
     """
     def fn(case: Case):

@@ -14,8 +14,8 @@ import numpy as np
 
 import conv_ref
 from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
-from autograder.functions import build_function
-from autograder.outcome import FunctionSpec
+from autograder.execution.functions import build_function
+from autograder.execution.outcome import FunctionSpec
 
 GRAD_NAMES = ("dx", "dweight", "dbias")
 TRAIN_TIMEOUT = 90.0  # seconds: a few epochs of a NumPy CNN on 1,347 8x8 images

@@ -12,8 +12,8 @@ import numpy as np
 import conv_ref
 from autograder.cases import _mistakes as m
 from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
-from autograder.functions import build_function
-from autograder.outcome import FunctionSpec
+from autograder.execution.functions import build_function
+from autograder.execution.outcome import FunctionSpec
 
 X4, H3 = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 0.0, -1.0])
 
