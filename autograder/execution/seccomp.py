@@ -64,16 +64,17 @@ _DENIED = ("unshare", "setns", "mount", "umount2", "pivot_root", "chroot", "ptra
            "io_uring_setup", "io_uring_enter", "io_uring_register", "open_tree", "move_mount",
            "fsopen", "fsconfig", "fsmount", "fspick", "mount_setattr", "memfd_secret")
 # Numbers shared by every architecture since the unified table (Linux 5.1 and later).
-_COMMON = {"pidfd_open": 434, "io_uring_setup": 425, "io_uring_enter": 426, "io_uring_register": 427,
-           "open_tree": 428, "move_mount": 429, "fsopen": 430, "fsconfig": 431, "fsmount": 432,
-           "fspick": 433, "clone3": 435, "mount_setattr": 442, "memfd_secret": 447}
+_COMMON = {"pidfd_open": 434, "io_uring_setup": 425, "io_uring_enter": 426,
+           "io_uring_register": 427, "open_tree": 428, "move_mount": 429, "fsopen": 430,
+           "fsconfig": 431, "fsmount": 432, "fspick": 433, "clone3": 435, "mount_setattr": 442,
+           "memfd_secret": 447}
 
 # machine -> (AUDIT_ARCH_*, system call numbers).
 TABLES: dict[str, tuple[int, dict[str, int]]] = {
     "x86_64": (0xC000003E, {
         **_COMMON, "clone": 56, "socket": 41, "kill": 62, "tkill": 200, "tgkill": 234,
-        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "unshare": 272, "setns": 308, "mount": 165,
-        "umount2": 166, "pivot_root": 155, "chroot": 161, "ptrace": 101,
+        "rt_sigqueueinfo": 129, "rt_tgsigqueueinfo": 297, "unshare": 272, "setns": 308,
+        "mount": 165, "umount2": 166, "pivot_root": 155, "chroot": 161, "ptrace": 101,
         "process_vm_readv": 310, "process_vm_writev": 311, "keyctl": 250, "add_key": 248,
         "request_key": 249, "mq_open": 240, "mq_unlink": 241, "memfd_create": 319,
         "shmget": 29, "semget": 64, "msgget": 68, "bpf": 321, "userfaultfd": 323,
