@@ -46,6 +46,7 @@ from autograder.execution.run import Cell, CellRun, RunOutcome
 from autograder.execution.sandbox import Limits, resolve_sandbox
 from autograder.execution.tripwires import forbidden_for
 from autograder.intake.identify import UNKNOWN_ASSIGNMENT, Submission, collect, collect_batch
+from autograder.intake.scan import UNPARSABLE
 from autograder.outputs.gradebook import Gradebook
 from autograder.results import ProblemResult, SubmissionResult, bounded, cut
 from autograder.scoring.judge import Definition, score_problem
@@ -248,8 +249,8 @@ def definitions(cells: list[SourceCell]) -> dict[str, Definition]:
     for cell in cells:
         try:
             tree = ast.parse(cell.source)
-        except (SyntaxError, RecursionError, ValueError, MemoryError, SystemError):
-            continue  # as `autograder.intake.extract.UNPARSABLE`: nothing in it can run
+        except UNPARSABLE:
+            continue  # nothing in it can run
         lines = cell.source.splitlines()
         for node in _namespace_defs(tree):
             # SourceCell.index counts from 0; students count cells from 1.

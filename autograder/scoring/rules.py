@@ -24,7 +24,6 @@ import re
 import sys
 import textwrap
 import types
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -32,9 +31,11 @@ from autograder import catalog
 from autograder.intake.scan import (
     PROOF_REASONS,
     REFERENCE_PROOF_REASONS,
+    UNPARSABLE,
     Finding,
     rules_for,
     scan_cells,
+    with_deep_stack,
 )
 
 if TYPE_CHECKING:
@@ -121,7 +122,7 @@ def _top_level_defs(cells: list[SourceCell]) -> dict[str, tuple[int, ast.Functio
     for cell in cells:
         try:
             tree = ast.parse(cell.source)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        except UNPARSABLE:
             continue  # the sandbox reports it; nothing in it can run
         for node in tree.body:
             if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
@@ -192,11 +193,10 @@ def violations(cells: list[SourceCell], assignment: str) -> dict[str, list[Viola
     except SystemError:
         # CPython 3.11's parser can fail with "AST constructor recursion depth mismatch"
         # when called deep in a stack; a fresh thread starts with an empty one.
-        with ThreadPoolExecutor(1) as pool:
-            try:
-                return pool.submit(_violations, cells, assignment).result()
-            except (SystemError, RecursionError, MemoryError):
-                return {}  # unreadable: the run-time tripwires still apply
+        try:
+            return with_deep_stack(_violations, cells, assignment)
+        except (SystemError, RecursionError, MemoryError):
+            return {}  # unreadable: the run-time tripwires still apply
 
 
 def _violations(cells: list[SourceCell], assignment: str) -> dict[str, list[Violation]]:
