@@ -16,6 +16,7 @@ from conv_ref.equivariance import (
     shift,
     shift_matrix,
 )
+from conv_ref.fast import conv_work, fft_conv2d, winograd_conv2d, winograd_f23, winograd_tile
 from conv_ref.pad import pad, pad2d
 from conv_ref.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from conv_ref.shape import conv_output_length, same_padding
@@ -41,6 +42,7 @@ __all__ = [
     "conv_output_length",
     "conv_transpose1d",
     "conv_transpose2d",
+    "conv_work",
     "corr1d",
     "corr2d",
     "data_matrix",
@@ -48,6 +50,7 @@ __all__ = [
     "dilate_kernel",
     "doubly_block_toeplitz",
     "equivariance_gap",
+    "fft_conv2d",
     "filter_matrix",
     "fold",
     "im2col",
@@ -62,4 +65,7 @@ __all__ = [
     "shift_matrix",
     "train_digits",
     "unfold",
+    "winograd_conv2d",
+    "winograd_f23",
+    "winograd_tile",
 ]
