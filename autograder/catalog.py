@@ -88,9 +88,41 @@ PROBLEMS: tuple[Problem, ...] = (
     _p("07_backward", 6, "conv2d_backward(dout, x, weight, stride=1, padding=0)"),
     _p("07_backward", 2, "numeric_gradient(f, x, h=1e-6)"),
     _p("07_backward", 2, "train_digits(X_train, y_train, X_test, seed=0)"),
+    # 08_fast_conv (17 points)
+    _p("08_fast_conv", 3, "conv_work(x_shape, w_shape, stride=1, padding=0)", True),
+    _p("08_fast_conv", 5, "fft_conv2d(x, weight, bias=None, stride=1, padding=0)"),
+    _p("08_fast_conv", 2, "winograd_f23(x, g)"),
+    _p("08_fast_conv", 3, "winograd_tile(d, g)"),
+    _p("08_fast_conv", 4, "winograd_conv2d(x, weight, bias=None, padding=0)"),
 )
 
 ASSIGNMENTS: tuple[str, ...] = tuple(dict.fromkeys(p.assignment for p in PROBLEMS))
+
+# NumPy modules graded code may call from an assignment on; before it, a call is forbidden
+# like a library convolution (`autograder.intake.scan.rules_for` and the tripwires that
+# `autograder.execution.tripwires.forbidden_for` lists, in `check()` and in grading alike).
+# Each computes convolution windows or a whole convolution in one call: stride tricks come
+# with im2col (04), the FFT with the DFT (05); 08_fast_conv builds its FFT convolution on it.
+ALLOWED_FROM: dict[str, str] = {
+    "numpy.lib.stride_tricks": "04_toeplitz",
+    "numpy.fft": "05_equivariance",
+}
+
+
+def _number(assignment: str) -> int | None:
+    head = assignment.split("_", 1)[0]
+    return int(head) if head.isdigit() else None
+
+
+def allowed_calls(assignment: str) -> tuple[str, ...]:
+    """The modules of `ALLOWED_FROM` that `assignment` allows, by its leading number.
+
+    >>> allowed_calls("03_one_by_one"), allowed_calls("08_fast_conv")
+    ((), ('numpy.lib.stride_tricks', 'numpy.fft'))
+    """
+    number = _number(assignment)
+    return tuple(module for module, first in ALLOWED_FROM.items()
+                 if number is not None and number >= _number(first))
 
 
 def problems_for(assignment: str) -> tuple[Problem, ...]:

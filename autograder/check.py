@@ -88,19 +88,23 @@ def _call_with(case: Case, fn, args: tuple, kwargs: dict) -> CallOutcome:
 # ----------------------------------------------------------------------------- the grading rules
 
 
-def _forbidden_sites(namespace: dict) -> list[tuple[object, str, object, object]]:
+def _forbidden_sites(namespace: dict, assignment: str) -> list[tuple[object, str, object, object]]:
     """(owner, attribute, original, tripwire) for every forbidden function loaded here.
 
     Only libraries already imported count: one the student's code has not
     imported cannot be called by it (and importing PyTorch here would take
     seconds). `namespace` (the checked function's globals, the notebook's)
-    gets its aliases too, e.g. ``cv = np.convolve``.
+    gets its aliases too, e.g. ``cv = np.convolve``. The NumPy modules that
+    `assignment` does not allow yet (`catalog.allowed_calls`) trip as in grading,
+    NumPy's own callers excepted.
     """
     from autograder.execution import tripwires
 
     patterns = tuple(p for p in tripwires.DEFAULT_FORBIDDEN if p.split(".")[0] in sys.modules)
+    guarded = tripwires.forbidden_for(catalog.allowed_calls(assignment))
+    plans = [_plan(patterns, len(sys.modules), False), _plan(guarded, len(sys.modules), True)]
     sites = [(owner, attr, inspect.getattr_static(owner, attr), wire)
-             for owner, attr, wire in _plan(patterns, len(sys.modules)).sites]
+             for plan in plans for owner, attr, wire in plan.sites]
     wire_of = {id(original): wire for _, _, original, wire in sites}
     for attr, value in list(namespace.items()):
         if id(value) in wire_of:
@@ -108,18 +112,18 @@ def _forbidden_sites(namespace: dict) -> list[tuple[object, str, object, object]
     return sites
 
 
-@functools.lru_cache(maxsize=4)
-def _plan(patterns: tuple[str, ...], modules: int):
+@functools.lru_cache(maxsize=8)
+def _plan(patterns: tuple[str, ...], modules: int, numpy_may_call: bool):
     # `modules` is part of the key only: a newly imported library is planned again.
     from autograder.execution import tripwires
 
-    return tripwires.plan(patterns)
+    return tripwires.plan(patterns, numpy_may_call=numpy_may_call)
 
 
 @contextlib.contextmanager
-def _tripwires(namespace: dict):
+def _tripwires(namespace: dict, assignment: str):
     """The forbidden functions replaced by tripwires while the body runs, then put back."""
-    sites = _forbidden_sites(namespace)
+    sites = _forbidden_sites(namespace, assignment)
     installed = []
     try:
         for owner, attr, original, wire in sites:
@@ -174,7 +178,7 @@ def guarded_call(case: Case, fn) -> CallOutcome:
     before = {name: _digest(v) for name, v in named.items()}
     tripwires.TRIPPED.clear()
     try:
-        with _tripwires(getattr(fn, "__globals__", {})):
+        with _tripwires(getattr(fn, "__globals__", {}), catalog.problem(case.problem).assignment):
             outcome = _call_with(case, fn, args, kwargs)
     except tripwires.ForbiddenCall:
         outcome = CallOutcome(case.problem, case.name, "raised")

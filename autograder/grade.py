@@ -356,7 +356,7 @@ class _Job:
         # The pool names cells as students count them: from 1, markdown included.
         cells = [Cell(c.index + 1, c.source) for c in self.cells]
         return pool.submit(cells, [self.calls[i] for i in self.pending],
-                           forbidden_for(self.prepared.result.assignment))
+                           forbidden_for(catalog.allowed_calls(self.prepared.result.assignment)))
 
     def absorb(self, run: RunOutcome) -> bool:
         """Take one run's outcomes; True when the calls left should run again."""

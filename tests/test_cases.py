@@ -237,6 +237,12 @@ TORCH = {
         F.conv2d(t(x), t(depthwise), None, stride, padding, groups=np.shape(depthwise)[0]),
         t(pointwise)),
     "dilate_kernel": lambda w, dilation: None,  # checked below through conv2d's dilation
+    "fft_conv2d": lambda x, weight, bias=None, stride=1, padding=0: F.conv2d(
+        t(x), t(weight), t(bias), stride, padding),
+    "winograd_f23": lambda x, g: F.conv1d(t(x)[None, None], t(g)[None, None])[0, 0],
+    "winograd_tile": lambda d, g: F.conv2d(t(d)[None, None], t(g)[None, None])[0, 0],
+    "winograd_conv2d": lambda x, weight, bias=None, padding=0: F.conv2d(
+        t(x), t(weight), t(bias), 1, padding),
 }
 
 

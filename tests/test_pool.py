@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from autograder.catalog import allowed_calls
 from autograder.execution import import_policy, tripwires, wire
 from autograder.execution.outcome import Call, FunctionSpec
 from autograder.execution.pool import WorkerPool
@@ -208,8 +209,28 @@ def test_stride_tricks_trip_only_where_the_submission_forbids_them(pool):
     np.testing.assert_array_equal(forbidden.calls[2].value, [2.0, 1.0, 0.0])
     allowed = pool.run(cells(src), calls)
     assert [c.status for c in allowed.calls] == ["ok", "ok", "ok"]
-    assert tripwires.forbidden_for("03_one_by_one") == tripwires.STRIDE_TRICKS
-    assert tripwires.forbidden_for("04_toeplitz") == tripwires.forbidden_for("07_backward") == ()
+    assert tripwires.forbidden_for(allowed_calls("03_one_by_one")) == (
+        tripwires.STRIDE_TRICKS + tripwires.FFT)
+    assert tripwires.forbidden_for(allowed_calls("04_toeplitz")) == tripwires.FFT
+    assert tripwires.forbidden_for(allowed_calls("05_equivariance")) == ()
+    assert tripwires.forbidden_for(allowed_calls("08_fast_conv")) == ()
+
+
+def test_the_fft_trips_before_05_and_not_in_08(pool):
+    src = """
+        import numpy as np
+        def f(x):
+            return np.fft.irfft(np.fft.rfft(x), len(x))
+    """
+    calls = [Call("f", "a", (np.array([1.0, -2.0, 3.0]),))]
+    before = pool.run(cells(src), calls, forbidden=tripwires.forbidden_for(
+        allowed_calls("04_toeplitz")))
+    assert (before.calls[0].status, before.calls[0].forbidden_call) == (
+        "forbidden", "numpy.fft.rfft")
+    allowed = pool.run(cells(src), calls, forbidden=tripwires.forbidden_for(
+        allowed_calls("08_fast_conv")))
+    assert allowed.calls[0].status == "ok"
+    np.testing.assert_allclose(allowed.calls[0].value, [1.0, -2.0, 3.0])
 
 
 def test_a_forbidden_call_in_a_cell_marks_the_cell(pool):

@@ -31,6 +31,7 @@ _MODULES = {
     "05_equivariance": ("equivariance",),
     "06_variants": ("variants", "transposed", "pooling"),
     "07_backward": ("backward",),
+    "08_fast_conv": ("fast_conv",),
 }
 
 

@@ -24,7 +24,6 @@ from __future__ import annotations
 import fnmatch
 import importlib
 import inspect
-import re
 import sys
 import types
 from collections.abc import Callable, Iterable
@@ -50,12 +49,15 @@ DEFAULT_FORBIDDEN: tuple[str, ...] = (
     "conv_ref.*",
 )
 
-# Forbidden only before 04_toeplitz (COURSE_SPEC): `forbidden_for`.
+# NumPy modules forbidden until an assignment allows them (`autograder.catalog.ALLOWED_FROM`,
+# which the grader reads: the catalog is the grader's, and this module runs inside the sandbox
+# too): `forbidden_for`.
 STRIDE_TRICKS: tuple[str, ...] = (
     "numpy.lib.stride_tricks.as_strided",
     "numpy.lib.stride_tricks.sliding_window_view",
 )
-_STRIDE_TRICKS_FROM = "04_toeplitz"
+FFT: tuple[str, ...] = ("numpy.fft.*",)
+GUARDED: dict[str, tuple[str, ...]] = {"numpy.lib.stride_tricks": STRIDE_TRICKS, "numpy.fft": FFT}
 
 # Names of forbidden functions called in this process, in order.
 TRIPPED: list[str] = []
@@ -69,18 +71,18 @@ def set_reporter(report: Callable[[str], None] | None) -> None:
     _reporter = report
 
 
-def forbidden_for(assignment: str) -> tuple[str, ...]:
-    """Patterns forbidden in `assignment` on top of `DEFAULT_FORBIDDEN`.
+def forbidden_for(allowed: Iterable[str]) -> tuple[str, ...]:
+    """Patterns forbidden on top of `DEFAULT_FORBIDDEN` when the modules `allowed` are allowed.
 
-    >>> forbidden_for("01_conv1d") == STRIDE_TRICKS, forbidden_for("04_toeplitz")
+    `allowed` is `autograder.catalog.allowed_calls` of the assignment. NumPy's own
+    modules may call what these patterns name (``plan(..., numpy_may_call=True)``).
+
+    >>> forbidden_for(()) == STRIDE_TRICKS + FFT, forbidden_for(GUARDED)
     (True, ())
     """
-    # By the leading number, as `autograder.intake.scan.assignment_number` reads it: the catalog is
-    # the grader's, and this module runs inside the sandbox too.
-    number = re.match(r"\d+", assignment)
-    if number and int(number.group()) < int(_STRIDE_TRICKS_FROM[:2]):
-        return STRIDE_TRICKS
-    return ()
+    allowed = set(allowed)
+    return tuple(p for module, patterns in GUARDED.items() if module not in allowed
+                 for p in patterns)
 
 
 class ForbiddenCall(BaseException):  # noqa: N818 - read as "forbidden call", like KeyboardInterrupt

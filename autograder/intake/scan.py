@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from autograder.catalog import allowed_calls
+
 if TYPE_CHECKING:  # extract imports nbgrader: too slow for check() in a notebook
     from autograder.intake.extract import SourceCell
 
@@ -54,6 +56,10 @@ _STRIDE_TRICKS = (
     # The same windows without the module: an array made over another's buffer with strides.
     (r"(.+\.)?(__array_interface__|__array_struct__)(\.\w+)*", _STRIDE_TRICKS_REASON),
 )
+_FFT_REASON = "allowed from 05_equivariance on only"
+_FFT = ((r"numpy\.fft(\.\w+)*", _FFT_REASON),)
+# The rules of each module of `autograder.catalog.ALLOWED_FROM`, in force until it is allowed.
+_GUARDED = {"numpy.lib.stride_tricks": _STRIDE_TRICKS, "numpy.fft": _FFT}
 # Ways around every run-time check: the import machinery that rebuilds NumPy's untouched C
 # functions, the objects the garbage collector tracks, C calls, the grader's own code. No
 # exercise needs them, so any reference to one inside a graded function (or a helper it
@@ -69,7 +75,7 @@ _ESCAPES: tuple[tuple[str, str], ...] = (
     (r"<escape>(\..+)?", _ESCAPE),  # a name bound from one of the above
 )
 # Reasons of rules that name a forbidden function: a direct call of one by name is a proof.
-PROOF_REASONS = frozenset({_LIBRARY_CONV, _REFERENCE, _STRIDE_TRICKS_REASON})
+PROOF_REASONS = frozenset({_LIBRARY_CONV, _REFERENCE, _STRIDE_TRICKS_REASON, _FFT_REASON})
 # Reasons whose every reference inside a function is a proof, call or not.
 REFERENCE_PROOF_REASONS = frozenset({_ESCAPE})
 _RULES = (*_ESCAPES, *_RULES_AFTER_ESCAPES)
@@ -134,10 +140,16 @@ def assignment_number(assignment: str) -> int:
 
 
 def rules_for(assignment: str) -> tuple[tuple[str, str], ...]:
-    """The forbidden-name rules in force for `assignment`, the first match deciding."""
-    if assignment_number(assignment) >= 4:
-        return _RULES
-    return (*_STRIDE_TRICKS, *_RULES)
+    """The forbidden-name rules in force for `assignment`, the first match deciding.
+
+    The modules of `autograder.catalog.ALLOWED_FROM` that the assignment does not allow yet
+    are forbidden like a library convolution.
+    """
+    assignment_number(assignment)  # a name without its number is an error
+    allowed = allowed_calls(assignment)
+    guarded = [rule for module, rules in _GUARDED.items() if module not in allowed
+               for rule in rules]
+    return (*guarded, *_RULES)
 
 
 def scan_cells(cells: list[SourceCell], assignment: str) -> list[Finding]:

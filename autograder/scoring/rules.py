@@ -68,6 +68,9 @@ def instead(name: str) -> str:
     if "stride_tricks" in name:
         return ("`sliding_window_view` and `as_strided` come in 04_toeplitz: here, loop over the "
                 "kernel taps and add shifted slices of the input")
+    if name.startswith("numpy.fft"):
+        return ("`np.fft` comes in 05_equivariance: here, write the sum over the kernel taps "
+                "with NumPy indexing or slicing")
     if "pool" in leaf:
         return "take the windows with slicing and reduce them with `.max` or `.mean`"
     if name.startswith("numpy.") or "2d" in leaf or "nd" in leaf.lower():
