@@ -113,3 +113,54 @@ def test_a_parser_failure_deep_in_a_stack_is_retried_in_a_fresh_thread(monkeypat
 
     monkeypatch.setattr(module, "_violations", always_fails)
     assert rules("def corr1d(x, h):\n    return x") == {}  # never a crash of the batch
+
+
+FFT_CORR1D = ("import numpy as np",
+              "def corr1d(x, h):\n    n = len(x) + len(h) - 1\n"
+              "    y = np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(h, n)), n)\n"
+              "    return y[:len(x) - len(h) + 1]")
+FFT_CONV2D = ("from numpy.fft import rfft2 as transform",
+              "def fft_conv2d(x, weight, bias=None, stride=1, padding=0):\n"
+              "    return transform(x)")
+
+
+def test_the_fft_is_allowed_where_the_catalog_says_and_forbidden_before():
+    from autograder import catalog
+
+    assert "numpy.fft" in catalog.allowed_calls("08_fast_conv")
+    assert "numpy.fft" not in catalog.allowed_calls("04_toeplitz")
+    found = rules(*FFT_CORR1D)["corr1d"]
+    assert {(v.rule, v.name) for v in found} == {("forbidden_call", "numpy.fft.irfft"),
+                                                  ("forbidden_call", "numpy.fft.rfft")}
+    assert all("`np.fft` comes in 05_equivariance" in v.message for v in found)
+    assert rules(*FFT_CONV2D, assignment="08_fast_conv") == {}
+    (v,) = rules(FFT_CONV2D[0], FFT_CONV2D[1].replace("fft_conv2d", "conv2d_im2col"),
+                 assignment="04_toeplitz")["conv2d_im2col"]
+    assert v.name == "numpy.fft.rfft2"  # resolved through the import alias
+
+
+def test_check_applies_the_same_fft_rule_as_grading():
+    """`check()` reads the function as grading reads the notebook, and trips at run time."""
+    import numpy as np
+
+    from autograder.cases import PUBLIC_SEED, generate_cases
+    from autograder.check import guarded_call
+
+    def corr1d(x, h):
+        n = len(x) + len(h) - 1
+        return np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(h, n)), n)[:len(x) - 2]
+
+    assert {v.name for v in violations_of_function("corr1d", corr1d)} == {
+        "numpy.fft.irfft", "numpy.fft.rfft"}
+    case = generate_cases("corr1d", PUBLIC_SEED, public=True)[0]
+    outcome = guarded_call(case, corr1d)
+    assert (outcome.status, outcome.forbidden_call) == ("forbidden", "numpy.fft.rfft")
+
+    def winograd_f23(x, g):  # an FFT answer, allowed in 08
+        n = len(x)
+        return np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(g, n)), n)[:n - 2]
+
+    assert violations_of_function("winograd_f23", winograd_f23) == []
+    case = generate_cases("winograd_f23", PUBLIC_SEED, public=True)[0]
+    assert guarded_call(case, winograd_f23).status == "ok"
+    assert np.fft.rfft.__module__.startswith("numpy")  # the tripwires were put back
