@@ -49,7 +49,7 @@ def test_crossover_marks_the_kernel_size_from_which_the_second_method_stays_fast
     assert [t.get_text() for t in ax.texts] == ["FFT faster from k = 11"]
     assert len(ax.get_lines()) == 3  # two curves and the marker line
     never = crossover([3, 5], {"a": [1.0, 2.0], "b": [3.0, 4.0]})
-    assert never.axes[0].texts == []
+    assert len(never.axes[0].texts) == 0
     with pytest.raises(ValueError, match="crossover: expected one time per kernel size"):
         crossover([3, 5], {"a": [1.0]})
 
