@@ -8,7 +8,7 @@ BIN      := $(CURDIR)/$(VENV)/bin
 PY       := $(BIN)/python
 STAMP    := $(VENV)/.installed
 KERNEL   := conv-course
-ASSIGNMENTS := 01_conv1d 02_conv2d 03_one_by_one 04_toeplitz 05_equivariance 06_variants 07_backward
+ASSIGNMENTS := 01_conv1d 02_conv2d 03_one_by_one 04_toeplitz 05_equivariance 06_variants 07_backward 08_fast_conv
 
 # nbgrader runs `alembic` as a program, and notebooks find the kernel: both need .venv/bin first.
 export PATH := $(BIN):$(PATH)

@@ -66,14 +66,17 @@ def fft_pipeline(x, w) -> Figure:
     result = np.fft.irfft2(product, s=size)
     padded_x, padded_w = np.zeros(size), np.zeros(size)
     padded_x[:x.shape[0], :x.shape[1]], padded_w[:w.shape[0], :w.shape[1]] = x, w
-    panels = [("x, zero-padded", padded_x, "Blues"), ("kernel, zero-padded", padded_w, "Oranges"),
+    # Signed panels in a diverging map centred on 0, so that the zero padding stays white.
+    panels = [("x, zero-padded", padded_x, "RdBu_r"), ("kernel, zero-padded", padded_w, "PuOr_r"),
               ("|rfft2(x)|", np.log1p(np.abs(spectra_x)), "viridis"),
               ("|rfft2(kernel)|", np.log1p(np.abs(spectra_w)), "viridis"),
               ("|X · conj(K)|", np.log1p(np.abs(product)), "viridis"),
-              ("irfft2: valid block outlined", result, "Greens")]
+              ("irfft2: valid block outlined", result, "PRGn")]
     fig, axes = plt.subplots(1, len(panels), figsize=(2.1 * len(panels), 2.6))
     for ax, (title, values, cmap) in zip(axes, panels, strict=True):
-        ax.imshow(values, cmap=cmap)
+        signed = cmap != "viridis"
+        limit = max(float(np.abs(values).max()), 1e-12) if signed else None
+        ax.imshow(values, cmap=cmap, vmin=-limit if signed else None, vmax=limit)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
@@ -148,9 +151,9 @@ def roofline(points: Mapping[str, tuple[float, float]], peak_gflops: float,
     lo, hi = max(1e-2, intensities.min() / 4), intensities.max() * 4
     ridge = peak_gflops / bandwidth_gbs
     grid = np.geomspace(min(lo, ridge / 4), max(hi, ridge * 4), 200)
-    fig, ax = plt.subplots(figsize=(6.5, 3.8))
+    fig, ax = plt.subplots(figsize=(8.5, 3.8))
     ax.plot(grid, np.minimum(peak_gflops, bandwidth_gbs * grid), color="#555555", linewidth=2,
-            label=f"roof: min({peak_gflops:.0f} GFLOP/s, {bandwidth_gbs:.1f} GB/s x intensity)")
+            label=f"roof: min({peak_gflops:.0f} GFLOP/s,\n{bandwidth_gbs:.1f} GB/s x intensity)")
     for style, (name, (intensity, gflops)) in zip(itertools.cycle(_LINE_STYLES), points.items()):
         ax.plot([intensity], [gflops], style[0], markersize=8, label=name)
         ax.annotate(f"{gflops / peak_gflops:.0%} of peak", (intensity, gflops),
@@ -159,7 +162,7 @@ def roofline(points: Mapping[str, tuple[float, float]], peak_gflops: float,
     ax.set_yscale("log")
     ax.set_xlabel("arithmetic intensity (FLOP per byte moved, log)")
     ax.set_ylabel("GFLOP/s (log)")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.legend(frameon=False, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()

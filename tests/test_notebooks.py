@@ -92,6 +92,15 @@ WORKED_EXAMPLES: dict[str, list[str]] = {
         "[[[[8, 12], [20, 24]]]]",
         "[2, -4, 3]",
     ],
+    # The slides' 1D example and the blog's 2D one through the FFT, and a Winograd tile by hand.
+    "08_fast_conv": [
+        "[1, 2, 3, 4]",
+        "[1, 0, -1]",
+        "[-2, -2]",
+        "[[13, 21, 29], [19, 27, 35], [25, 33, 41]]",
+        "(36, 36, 24, 16, 29)",
+        "[[45, 54], [81, 90]]",
+    ],
 }
 
 # Cell metadata that nbgrader writes into the release and the grader relies on.
@@ -396,7 +405,8 @@ def _rules_line(assignment: str, name: str) -> str:
 
 # What the grader enforces beyond the values (autograder.intake.scan and the run-time checks).
 _EXTRA_RULES = {"conv1x1": "no Python loop over pixels",
-                "conv2d_im2col": "no Python loop over output positions"}
+                "conv2d_im2col": "no Python loop over output positions",
+                **{p.name: "`np.fft` is allowed" for p in problems_for("08_fast_conv")}}
 
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
