@@ -13,8 +13,9 @@ generated), so it stays in step with them:
   patching ``np.allclose``, calling ``torch.nn.functional.conv1d``.
 
 Mostly 01_conv1d; every other assignment present gets a perfect and a partial
-student. ``python examples/make_class.py`` builds ``examples/class/`` when it is
-missing or stale; ``autograder demo`` does the same, then grades it.
+student, and 08_fast_conv a typical mistake too (`MISTAKES_IN`).
+``python examples/make_class.py`` builds ``examples/class/`` when it is missing
+or stale; ``autograder demo`` does the same, then grades it.
 """
 
 from __future__ import annotations
@@ -134,6 +135,33 @@ def conv1d(x, weight, bias=None, stride=1, padding=0):
 }
 
 
+# Typical mistakes in other assignments: assignment -> student -> {function: its new cell}.
+MISTAKES_IN: dict[str, dict[str, dict[str, str]]] = {
+    "08_fast_conv": {"fft_without_conj": {"fft_conv2d": '''\
+def fft_conv2d(x, weight, bias=None, stride=1, padding=0):
+    x = np.asarray(x, dtype=float)
+    weight = np.asarray(weight, dtype=float)
+    unbatched = x.ndim == 3
+    if unbatched:
+        x = x[None]
+    sH, sW = (stride, stride) if np.ndim(stride) == 0 else stride
+    pH, pW = (padding, padding) if np.ndim(padding) == 0 else padding
+    xp = np.pad(x, ((0, 0), (0, 0), (pH, pH), (pW, pW)))
+    kH, kW = weight.shape[2:]
+    Hp, Wp = xp.shape[2:]
+    size = (Hp + kH - 1, Wp + kW - 1)
+    X = np.fft.rfft2(xp, s=size)
+    K = np.fft.rfft2(weight, s=size)
+    # the convolution theorem as in 05: X * K, then the valid part of the full convolution
+    Y = (X.transpose(2, 3, 0, 1) @ K.transpose(2, 3, 1, 0)).transpose(2, 3, 0, 1)
+    y = np.fft.irfft2(Y, s=size)[:, :, kH - 1:Hp:sH, kW - 1:Wp:sW]
+    if bias is not None:
+        y = y + np.asarray(bias, dtype=float)[:, None, None]
+    return y[0] if unbatched else y
+'''}},
+}
+
+
 def assignments(course_root: Path = COURSE_ROOT) -> list[str]:
     """Assignments that have a solution notebook."""
     return sorted(p.parent.name for p in (course_root / "solutions").glob("*/*.ipynb")
@@ -190,6 +218,8 @@ def class_notebooks(course_root: Path = COURSE_ROOT) -> dict[tuple[str, str], by
         half = dict(list(solved.items())[: max(1, len(solved) // 2)])
         out["perfect", a] = _bytes(solution)
         out["partial", a] = _bytes(with_functions(release, half))
+        for student, edits in MISTAKES_IN.get(a, {}).items():
+            out[student, a] = _bytes(with_functions(solution, edits))
         if a != "01_conv1d":
             continue
         out["untouched", a] = _bytes(release)

@@ -8,7 +8,7 @@ import pytest
 
 import conv_ref
 from autograder.cases import PUBLIC_SEED, generate_cases
-from autograder.catalog import ASSIGNMENTS, max_score, problems_for
+from autograder.catalog import ASSIGNMENTS, max_score, problem, problems_for
 from autograder.execution.outcome import CallOutcome
 from autograder.grade import grade
 from autograder.scoring.judge import judge
@@ -29,6 +29,9 @@ def test_every_assignment_has_a_solution_to_build_the_class_from():
 def test_the_class_has_every_student_in_nbgrader_layout(example_class):
     students = {p.parent.parent.name for p in example_class.glob("*/*/*.ipynb")}
     assert set(make_class.MISTAKES) | set(make_class.HOSTILE) <= students
+    for a, mistakes in make_class.MISTAKES_IN.items():
+        for student in mistakes:
+            assert (example_class / student / a / f"{a}.ipynb").is_file()
     assert {"perfect", "partial", "untouched", "broken_json"} <= students
     for a in ASSIGNMENTS:
         assert (example_class / "perfect" / a / f"{a}.ipynb").is_file()
@@ -82,6 +85,18 @@ def test_honest_students_get_the_verdicts_their_mistakes_deserve(graded):
         result = graded[student, "01_conv1d"]
         assert not result.problems[function].passed, student
         assert result.flags == [], student
+
+
+@pytest.mark.slow
+def test_the_fft_student_without_the_conjugate_is_told_about_the_flipped_kernel(graded):
+    result = graded["fft_without_conj", "08_fast_conv"]
+    fft = result.problems["fft_conv2d"]
+    assert not fft.passed and result.flags == []
+    first = next(c for c in fft.cases if not c.passed)
+    assert first.diagnosis == "flipped_kernel", first.name
+    assert "`X * np.conj(K)`" in first.hint
+    assert fft.score < problem("fft_conv2d").points / 2  # a symmetric kernel hides it only
+    assert all(p.passed for name, p in result.problems.items() if name != "fft_conv2d")
 
 
 @pytest.mark.slow
