@@ -224,3 +224,46 @@ def test_corr2d_is_not_given_the_padded_strided_size_formula():
 
     r = _first_failure("corr2d", corr2d)
     assert "`(H - kH + 1, W - kW + 1)`" in r.message and "2*p" not in r.message
+
+
+def _case(name, case_name):
+    return next(c for c in generate_cases(name, PUBLIC_SEED, public=True) if c.name == case_name)
+
+
+def test_an_fft_that_wraps_around_is_named():
+    """A student's convolution theorem at the padded input's own size, cropped from index 0."""
+    case = _case("fft_conv2d", "blog: 4x4x2 input, three 2x2 kernels")
+    x, w = case.args[0], case.args[1]
+    spectra = np.einsum("chw,ochw->ohw", np.fft.rfft2(x),
+                        np.fft.rfft2(w[..., ::-1, ::-1], s=x.shape[-2:]))
+    wrapped = np.fft.irfft2(spectra, s=x.shape[-2:])[:, :3, :3]
+    assert diagnose(case, wrapped).id == "wrap_around"
+    convolved = conv_ref.fft_conv2d(x, w[..., ::-1, ::-1])  # X * K, cropped right
+    assert diagnose(case, convolved).id == "flipped_kernel"
+
+
+def test_winograd_tiles_that_do_not_overlap_are_named():
+    """A student's loop that starts every 4x4 tile 4 pixels after the last."""
+    case = _case("winograd_conv2d", "odd output 5x3: partial tiles, batch of 2, bias")
+    x, w, b = case.args
+    xp = np.pad(x, ((0, 0), (0, 0), (0, 8), (0, 8)))
+    y = np.zeros((2, 3, 6, 4))
+    for n, o, s, t in np.ndindex(2, 3, 3, 2):
+        y[n, o, 2 * s:2 * s + 2, 2 * t:2 * t + 2] = sum(
+            conv_ref.winograd_tile(xp[n, c, 4 * s:4 * s + 4, 4 * t:4 * t + 4], w[o, c])
+            for c in range(2))
+    seams = y[:, :, :5, :3] + b[:, None, None]
+    assert diagnose(case, seams).id == "tile_seams"
+    assert diagnose(case, case.expected[..., :4, :2]).id == "partial_tiles_dropped"
+
+
+def test_wrong_winograd_matrices_are_named():
+    case = _case("winograd_tile", "a kernel with no symmetry")
+    d, g = case.args
+    g_ones = conv_ref.fast.WINOGRAD_G * [[1], [2], [2], [1]]  # the halves left out
+    at, bt = conv_ref.fast.WINOGRAD_AT, conv_ref.fast.WINOGRAD_BT
+    assert diagnose(case, at @ ((g_ones @ g @ g_ones.T) * (bt @ d @ bt.T)) @ at.T).id == (
+        "winograd_g_without_halves")
+    g_ = conv_ref.fast.WINOGRAD_G
+    assert diagnose(case, at @ ((g_ @ g @ g_.T) * (bt.T @ d @ bt)) @ at.T).id == (
+        "winograd_b_not_transposed")

@@ -295,9 +295,14 @@ SEAM_TITLE = "Your tiles do not overlap: each starts 4 inputs after the last."
 SEAM_HINT = ("A tile of 2 outputs reads 4 inputs, so consecutive tiles OVERLAP by 2 (the "
              "kernel size minus 1): tile t reads `x[2t : 2t + 4]`.")
 
+BT_TITLE = "Your output uses `B` where `B^T` belongs: the data transform is transposed."
+BT_HINT = ("The data transform is `B^T @ d` (in 2D `B^T d B`) with `B^T = [[1, 0, -1, 0], "
+           "[0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]]` as written: its rows act on the tile.")
+
 F23_MISTAKES = [
     m.flipped_kernel("g", (0,)),
     Mistake("winograd_g_without_halves", G_TITLE, G_HINT, _winograd_1d_with(g_matrix=_G_NO_HALVES)),
+    Mistake("winograd_b_not_transposed", BT_TITLE, BT_HINT, _winograd_1d_with(bt=WINOGRAD_BT.T)),
     Mistake("tile_seams", SEAM_TITLE, SEAM_HINT, _winograd_1d_with(step=4)),
 ]
 
@@ -328,11 +333,7 @@ def _tile_with(g_matrix=WINOGRAD_G, bt=WINOGRAD_BT, at=WINOGRAD_AT):
 TILE_MISTAKES = [
     m.flipped_kernel("g", (0, 1)),
     Mistake("winograd_g_without_halves", G_TITLE, G_HINT, _tile_with(g_matrix=_G_NO_HALVES)),
-    Mistake("winograd_b_not_transposed", "Your output uses `B` where `B^T` belongs (and the "
-            "other way round): `V = B d B^T`.",
-            "The data transform is `V = B^T d B` with `B^T = [[1, 0, -1, 0], [0, 1, 1, 0], "
-            "[0, -1, 1, 0], [0, 1, 0, -1]]` as written, its rows acting on the rows of d.",
-            _tile_with(bt=WINOGRAD_BT.T)),
+    Mistake("winograd_b_not_transposed", BT_TITLE, BT_HINT, _tile_with(bt=WINOGRAD_BT.T)),
 ]
 
 # ----------------------------------------------------------------------------- winograd_conv2d
@@ -366,8 +367,8 @@ def winograd_conv2d(cs: CaseSet, rng) -> None:
                         randn(rng, 4, 4, 3, 3), randn(rng, 4), 1)
 
 
-def _winograd_conv_with(g_matrix=WINOGRAD_G, step=2):
-    """The tiled F(2x2, 3x3) with another filter transform or another tile step."""
+def _winograd_conv_with(g_matrix=WINOGRAD_G, bt=WINOGRAD_BT, step=2):
+    """The tiled F(2x2, 3x3) with other transforms or another tile step."""
     def fn(case: Case):
         xp, w, _, _ = _padded(case)
         n, _, hp, wp = xp.shape
@@ -379,7 +380,7 @@ def _winograd_conv_with(g_matrix=WINOGRAD_G, step=2):
         for s in range(th):
             for t in range(tw):
                 d = xp[:, :, step * s:step * s + 4, step * t:step * t + 4]
-                v = np.einsum("ai,ncij,bj->ncab", WINOGRAD_BT, d, WINOGRAD_BT)
+                v = np.einsum("ai,ncij,bj->ncab", bt, d, bt)
                 y[:, :, 2 * s:2 * s + 2, 2 * t:2 * t + 2] = np.einsum(
                     "ia,noab,jb->noij", WINOGRAD_AT, np.einsum("ocab,ncab->noab", u, v),
                     WINOGRAD_AT)
@@ -407,6 +408,8 @@ WINOGRAD_CONV_MISTAKES = [
             _winograd_conv_with(step=4)),
     Mistake("winograd_g_without_halves", G_TITLE, G_HINT,
             _winograd_conv_with(g_matrix=_G_NO_HALVES)),
+    Mistake("winograd_b_not_transposed", BT_TITLE, BT_HINT,
+            _winograd_conv_with(bt=WINOGRAD_BT.T)),
     Mistake("partial_tiles_dropped", "Your output leaves out the last row or column of an odd "
             "output size: the partial tiles were dropped.",
             "When H_out or W_out is odd, pad the input at the bottom/right with zeros up to a "
