@@ -164,3 +164,18 @@ def test_check_applies_the_same_fft_rule_as_grading():
     case = generate_cases("winograd_f23", PUBLIC_SEED, public=True)[0]
     assert guarded_call(case, winograd_f23).status == "ok"
     assert np.fft.rfft.__module__.startswith("numpy")  # the tripwires were put back
+
+
+def test_the_catalog_the_scan_and_the_tripwires_guard_the_same_modules():
+    from autograder import catalog
+    from autograder.execution import tripwires
+    from autograder.intake import scan
+
+    assert set(catalog.ALLOWED_FROM) == set(tripwires.GUARDED) == set(scan._GUARDED)
+    for module, first in catalog.ALLOWED_FROM.items():
+        assert first in catalog.ASSIGNMENTS
+        before = catalog.ASSIGNMENTS[catalog.ASSIGNMENTS.index(first) - 1]
+        assert module in catalog.allowed_calls(first)
+        assert module not in catalog.allowed_calls(before)
+        # the scan's reason names the assignment the catalog names
+        assert all(first in reason for _, reason in scan._GUARDED[module])

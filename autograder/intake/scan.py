@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from autograder.catalog import allowed_calls
+from autograder.catalog import ALLOWED_FROM, allowed_calls
 
 if TYPE_CHECKING:  # extract imports nbgrader: too slow for check() in a notebook
     from autograder.intake.extract import SourceCell
@@ -50,13 +50,13 @@ _RULES_AFTER_ESCAPES: tuple[tuple[str, str], ...] = (
     (r"os\.(system|popen|exec\w*|spawn\w*|fork\w*|posix_spawn\w*|kill\w*)", "runs a program"),
     (r"(__import__|builtins\.__import__|eval|exec|sys\.modules)", "dynamic code or imports"),
 )
-_STRIDE_TRICKS_REASON = "allowed from 04_toeplitz on only"
+_STRIDE_TRICKS_REASON = f"allowed from {ALLOWED_FROM['numpy.lib.stride_tricks']} on only"
 _STRIDE_TRICKS = (
     (r"numpy\.lib\._?stride_tricks\w*(\.\w+)*", _STRIDE_TRICKS_REASON),
     # The same windows without the module: an array made over another's buffer with strides.
     (r"(.+\.)?(__array_interface__|__array_struct__)(\.\w+)*", _STRIDE_TRICKS_REASON),
 )
-_FFT_REASON = "allowed from 05_equivariance on only"
+_FFT_REASON = f"allowed from {ALLOWED_FROM['numpy.fft']} on only"
 _FFT = ((r"numpy\.fft(\.\w+)*", _FFT_REASON),)
 # The rules of each module of `autograder.catalog.ALLOWED_FROM`, in force until it is allowed.
 _GUARDED = {"numpy.lib.stride_tricks": _STRIDE_TRICKS, "numpy.fft": _FFT}
