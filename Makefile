@@ -53,6 +53,7 @@ release: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/conv_ref.py
+	$(PY) bench/fast_conv.py
 	$(PY) bench/grading.py
 
 gradescope: $(STAMP)

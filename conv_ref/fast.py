@@ -166,7 +166,9 @@ def fft_conv2d(x, weight, bias=None, stride=1, padding=0):
     size = (hp + kh - 1, wp + kw - 1)
     spectra_x = np.fft.rfft2(xp, s=size)  # (N, C_in, Hf, Wf//2+1)
     spectra_w = np.fft.rfft2(weight, s=size)  # (C_out, C_in, Hf, Wf//2+1)
-    product = np.einsum("nchw,ochw->nohw", spectra_x, spectra_w.conj())
+    # One (N, C_in) @ (C_in, C_out) product per frequency: the channel sum on the spectra.
+    product = (spectra_x.transpose(2, 3, 0, 1)
+               @ spectra_w.conj().transpose(2, 3, 1, 0)).transpose(2, 3, 0, 1)
     full = np.fft.irfft2(product, s=size)  # (N, C_out, Hf, Wf): lag (p, q) at [p, q]
     y = full[:, :, :hp - kh + 1:sh, :wp - kw + 1:sw]
     return _finish(y, bias, batched, dtype)
@@ -278,13 +280,17 @@ def winograd_conv2d(x, weight, bias=None, padding=0):
     h_out, w_out = hp - 2, wp - 2
     th, tw = -(-h_out // 2), -(-w_out // 2)
     xp = np.pad(xp, ((0, 0), (0, 0), (0, 2 * th + 2 - hp), (0, 2 * tw + 2 - wp)))
+    c_out = weight.shape[0]
     # (N, C_in, th, tw, 4, 4): overlapping tiles, tile (s, t) = xp[..., 2s:2s+4, 2t:2t+4]
     rows = np.stack([xp[:, :, 2 * s:2 * s + 4] for s in range(th)], axis=2)
     tiles = np.stack([rows[..., 2 * t:2 * t + 4] for t in range(tw)], axis=3)
-    v = np.einsum("ai,ncstij,bj->ncstab", WINOGRAD_BT, tiles, WINOGRAD_BT)
-    u = np.einsum("ai,ocij,bj->ocab", WINOGRAD_G, weight, WINOGRAD_G)  # (C_out, C_in, 4, 4)
-    m = np.einsum("ocab,ncstab->nostab", u, v)  # 16 products per tile and channel pair
-    y = np.einsum("ia,nostab,jb->nositj", WINOGRAD_AT, m, WINOGRAD_AT)
+    v = WINOGRAD_BT @ tiles @ WINOGRAD_BT.T  # (N, C_in, th, tw, 4, 4)
+    u = WINOGRAD_G @ weight @ WINOGRAD_G.T  # (C_out, C_in, 4, 4)
+    # One (N*th*tw, C_in) @ (C_in, C_out) product per tile position: 16 per tile and pair.
+    m = (v.transpose(4, 5, 0, 2, 3, 1).reshape(16, -1, c_in)
+         @ u.transpose(2, 3, 1, 0).reshape(16, c_in, c_out))
+    m = m.reshape(4, 4, n, th, tw, c_out).transpose(2, 5, 3, 4, 0, 1)  # (N, C_out, th, tw, 4, 4)
+    y = WINOGRAD_AT @ m @ WINOGRAD_AT.T  # (N, C_out, th, tw, 2, 2)
     # (N, C_out, th, 2, tw, 2) -> (N, C_out, 2*th, 2*tw), then the odd extra cropped
-    y = y.reshape(n, weight.shape[0], 2 * th, 2 * tw)[:, :, :h_out, :w_out]
+    y = y.transpose(0, 1, 2, 4, 3, 5).reshape(n, c_out, 2 * th, 2 * tw)[:, :, :h_out, :w_out]
     return _finish(y, bias, batched, dtype)
