@@ -249,8 +249,8 @@ def train_digits(cs: CaseSet, rng) -> None:
     held_out = HeldOut(perturb_digits(X_test, rng), y_test,
                        f"{len(y_test)} held-out digits, with noise and one image in ten moved "
                        f"by a pixel (drawn from the {which} seed)")
-    cs.append(Case("train_digits", f"held-out quarter of the digits, {which} seed's noise and "
-                   "shifts", (X_train, y_train), {"seed": seed}, not cs.official, held_out,
+    cs.append(Case("train_digits", "held-out quarter of the digits, with noise and shifts "
+                   "from the seed", (X_train, y_train), {"seed": seed}, not cs.official, held_out,
                    kind="network", timeout=TRAIN_TIMEOUT, threshold=DIGITS_THRESHOLD))
 
 
