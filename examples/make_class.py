@@ -13,8 +13,11 @@ generated), so it stays in step with them:
   patching ``np.allclose``, calling ``torch.nn.functional.conv1d``.
 
 Mostly 01_conv1d; every other assignment present gets a perfect and a partial
-student. ``python examples/make_class.py`` builds ``examples/class/`` when it is
-missing or stale; ``autograder demo`` does the same, then grades it.
+student, and 07_backward three students whose `train_digits` is not a trained
+network (a nearest-neighbour "model", a lookup in scikit-learn's digits,
+weights never trained): each must score 0 on it. ``python examples/make_class.py``
+builds ``examples/class/`` when it is missing or stale; ``autograder demo`` does the
+same, then grades it.
 """
 
 from __future__ import annotations
@@ -134,6 +137,35 @@ def conv1d(x, weight, bias=None, stride=1, padding=0):
 }
 
 
+# 07_backward students whose train_digits is not a trained CNN: student -> its solution cell.
+DIGITS_SHORTCUTS: dict[str, str] = {
+    # A 1-nearest-neighbour classifier has no weights: its "model" is the training set.
+    "digits_knn": '''\
+def train_digits(X_train, y_train, seed=0):
+    return {"X_train": np.asarray(X_train).reshape(len(X_train), -1), "y_train": y_train}
+''',
+    # Looks the digits up in scikit-learn's bundled copy instead of learning them.
+    "digits_lookup": '''\
+def train_digits(X_train, y_train, seed=0):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return {"images": digits.data / 16.0, "labels": digits.target}
+''',
+    # The right parameters, initialised and never trained.
+    "digits_untrained": '''\
+def train_digits(X_train, y_train, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = {"w1": (16, 1, 3, 3), "w2": (32, 16, 3, 3), "w3": (128, 10)}
+    params = {name: rng.normal(0.0, np.sqrt(2.0 / np.prod(shape[1:] if name != "w3" else
+                                                         shape[:1])), size=shape)
+              for name, shape in shapes.items()}
+    params.update(b1=np.zeros(16), b2=np.zeros(32), b3=np.zeros(10))
+    return params
+''',
+}
+
+
 def assignments(course_root: Path = COURSE_ROOT) -> list[str]:
     """Assignments that have a solution notebook."""
     return sorted(p.parent.name for p in (course_root / "solutions").glob("*/*.ipynb")
@@ -190,6 +222,9 @@ def class_notebooks(course_root: Path = COURSE_ROOT) -> dict[tuple[str, str], by
         half = dict(list(solved.items())[: max(1, len(solved) // 2)])
         out["perfect", a] = _bytes(solution)
         out["partial", a] = _bytes(with_functions(release, half))
+        if a == "07_backward":
+            for student, source in DIGITS_SHORTCUTS.items():
+                out[student, a] = _bytes(with_functions(solution, {"train_digits": source}))
         if a != "01_conv1d":
             continue
         out["untouched", a] = _bytes(release)
