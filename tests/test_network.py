@@ -209,7 +209,7 @@ def batch(tmp_path_factory):
         path.parent.mkdir(parents=True)
         path.write_bytes(make_class._bytes(nb))
     results = grade([folder], out=tmp / "out", seed=5, timeout=120, workers=2)
-    return {r.student: r for r in results}
+    return {r.student: r for r in results} | {"out": tmp / "out"}
 
 
 @pytest.mark.slow
@@ -235,3 +235,24 @@ def test_malformed_answers_score_0_on_train_digits_only(batch, student, status, 
     case = digits.cases[0]
     assert digits.score == 0 and case.status == status and words in case.message, case.message
     assert result.score == max_score(A) - digits.max_score  # the other functions keep theirs
+
+
+@pytest.mark.slow
+def test_the_feedback_says_what_was_measured(batch):
+    feedback = batch["out"] / "feedback"
+    honest = (feedback / "honest" / f"{A}.md").read_text()
+    accuracy = batch["honest"].problems["train_digits"].cases[0].details["accuracy"]
+    assert f"`train_digits`: Accuracy {accuracy:.3f} on 450 held-out digits" in honest
+    assert "grading seed" in honest
+    layout = (feedback / "torch_layout" / f"{A}.md").read_text()
+    for name, shape in DIGITS_PARAMETERS.items():  # one row per layer: expected, received
+        line = (f"Parameter w3 shape: expected `{shape}`, received `(10, 128)`." if name == "w3"
+                else f"Parameter {name} shape: `{shape}` as expected.")
+        assert line in layout, layout
+    assert "w3: shape (10, 128), expected (128, 10)" in layout
+    assert "PyTorch's `nn.Linear` stores the transpose" in layout
+    assert "output size" not in layout  # the advice for convolutions does not apply
+    html = (feedback / "torch_layout" / f"{A}.html").read_text()
+    assert "<td>5. parameter w3 shape</td>" in html and "<td>1. parameter w1 shape</td>" in html
+    nan = (feedback / "nan_weights" / f"{A}.md").read_text()
+    assert "training diverged" in nan

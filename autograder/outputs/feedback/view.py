@@ -450,7 +450,7 @@ def _layer_checks(layers: list) -> list[CheckView]:
 
     >>> [(k.stage, k.state, k.received) for k in _layer_checks([{"name": "w1", "expected":
     ...     [16, 1, 3, 3], "received": [16, 3, 3], "ok": False, "problem": "shape (16, 3, 3)"}])]
-    [('w1', 'failed', '(16, 3, 3)')]
+    [('parameter w1 shape', 'failed', '(16, 3, 3)')]
     """
     rows = []
     for layer in layers:
@@ -458,7 +458,8 @@ def _layer_checks(layers: list) -> list[CheckView]:
             continue
         received = layer.get("received")
         shown = shape_text(received) if received is not None else str(layer.get("problem", ""))
-        rows.append(CheckView(str(layer.get("name", "?")), "ok" if layer.get("ok") else "failed",
+        rows.append(CheckView(f"parameter {layer.get('name', '?')} shape",
+                              "ok" if layer.get("ok") else "failed",
                               shape_text(layer.get("expected")), shown))
     return rows
 
