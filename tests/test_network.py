@@ -193,6 +193,16 @@ def train_digits(X_train, y_train, seed=0):
 def train_digits(X_train, y_train, seed=0):
     return {"w1": object()}
 ''',
+    # Looks for the digits' data file the grader reads the held-out images from.
+    "snoop": '''\
+def train_digits(X_train, y_train, seed=0):
+    import glob
+    import sys
+
+    roots = [*sys.path, "/work", "/tmp", "/root", "/home"]
+    found = sorted({p for r in roots for p in glob.glob(f"{r}/**/digits*", recursive=True)})
+    raise RuntimeError(f"found {found}")
+''',
 }
 
 
@@ -227,6 +237,7 @@ def test_the_honest_network_gets_full_marks_through_the_grader(batch):
     ("torch_layout", "ok", "w3: shape (10, 128), expected (128, 10)"),
     ("huge_array", "invalid_output", "returned something that is not plain array data"),
     ("not_plain_data", "invalid_output", "returned something that is not plain array data"),
+    ("snoop", "raised", "RuntimeError: found []"),
 ])
 def test_malformed_answers_score_0_on_train_digits_only(batch, student, status, words):
     result = batch[student]
