@@ -153,6 +153,13 @@ def cnn_forward(params, X):
     ValueError
         Images not ``(N, 1, H, W)`` with ``H, W`` divisible by 4; parameters with
         other names or shapes, or not finite.
+
+    Examples
+    --------
+    >>> zeros = {name: np.zeros(shape) for name, shape in param_shapes().items()}
+    >>> cnn_forward(zeros | {"b3": np.arange(10.0)}, np.ones((2, 1, 8, 8)))[:, -2:]
+    array([[8., 9.],
+           [8., 9.]])
     """
     fn = "cnn_forward"
     X = _check_images(fn, "X", X)
