@@ -87,7 +87,7 @@ PROBLEMS: tuple[Problem, ...] = (
     # 07_backward (10 points)
     _p("07_backward", 6, "conv2d_backward(dout, x, weight, stride=1, padding=0)"),
     _p("07_backward", 2, "numeric_gradient(f, x, h=1e-6)"),
-    _p("07_backward", 2, "train_digits(X_train, y_train, X_test, seed=0)"),
+    _p("07_backward", 2, "train_digits(X_train, y_train, seed=0)"),
     # 08_fast_conv (17 points)
     _p("08_fast_conv", 3, "conv_work(x_shape, w_shape, stride=1, padding=0)", True),
     _p("08_fast_conv", 5, "fft_conv2d(x, weight, bias=None, stride=1, padding=0)"),
@@ -95,6 +95,15 @@ PROBLEMS: tuple[Problem, ...] = (
     _p("08_fast_conv", 3, "winograd_tile(d, g)"),
     _p("08_fast_conv", 4, "winograd_conv2d(x, weight, bias=None, padding=0)"),
 )
+
+# What `train_digits` returns: the trained parameters of notebook 07's network on 8x8
+# digits, by name and shape (conv 3x3 x16, ReLU, pool; conv 3x3 x32, ReLU, pool; linear).
+# The grader runs the network on them itself (`autograder.scoring.network`).
+DIGITS_PARAMETERS: dict[str, tuple[int, ...]] = {
+    "w1": (16, 1, 3, 3), "b1": (16,),
+    "w2": (32, 16, 3, 3), "b2": (32,),
+    "w3": (128, 10), "b3": (10,),
+}
 
 ASSIGNMENTS: tuple[str, ...] = tuple(dict.fromkeys(p.assignment for p in PROBLEMS))
 

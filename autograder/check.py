@@ -223,6 +223,12 @@ def _input_line(name: str, summary: dict) -> str:
     return f"{name}: {_values(summary)}"
 
 
+def _layer_line(layer: dict) -> str:
+    """One parameter of a returned network: fits, or what is wrong with it."""
+    shape = tuple(layer["expected"])
+    return f"{layer['name']} {shape}: " + ("ok" if layer["ok"] else layer["problem"])
+
+
 def _failure_lines(result: CaseResult) -> list[str]:
     """The first failing case, in the order: inputs, what differs, expected/received, mistake."""
     d = result.details
@@ -233,6 +239,7 @@ def _failure_lines(result: CaseResult) -> list[str]:
         lines += ["Traceback (your code):", d["exception"]["traceback"]]
     if result.status == "raised" and "expected" in d:
         lines += ["Expected (these arguments are valid):", _values(d["expected"])]
+    lines += [f"  {_layer_line(layer)}" for layer in d.get("layers", [])]
     if d.get("stage") in ("type", "shape", "values") and "expected" in d:
         lines += ["Expected:", _values(d["expected"]), "Received:", _values(d.get("received"))]
     if result.diagnosis:
@@ -250,9 +257,17 @@ def render_text(name: str, results: list[CaseResult]) -> str:
         head = f"{name}: not implemented yet. Write the function, run its cell, then this one."
         return head
     lines = [head] + [f"  {'PASS' if r.passed else 'FAIL'}  {r.name}" for r in results]
+    # What the grader measured (a network's accuracy), shown when the case passed too.
+    lines += [f"  {r.details['measured']}" for r in results
+              if r.passed and r.details.get("measured")]
     if failed:
         lines += [""] + _failure_lines(failed[0])
     return "\n".join(lines)
+
+
+def _measured_html(result: CaseResult) -> str:
+    measured = result.details.get("measured") if result.passed else None
+    return f"<br><span>{html.escape(str(measured))}</span>" if measured else ""
 
 
 def render_html(name: str, results: list[CaseResult]) -> str:
@@ -263,7 +278,8 @@ def render_html(name: str, results: list[CaseResult]) -> str:
     rows = "".join(
         f"<tr><td style='color:{'#1b5e20' if r.passed else '#b00020'}'>"
         f"{'pass' if r.passed else 'fail'}</td>"
-        f"<td style='text-align:left'>{html.escape(r.name)}</td></tr>" for r in results)
+        f"<td style='text-align:left'>{html.escape(r.name)}{_measured_html(r)}</td></tr>"
+        for r in results)
     table = f"<table><tr><th>result</th><th style='text-align:left'>case</th></tr>{rows}</table>"
     pre = f"<pre style='white-space:pre-wrap'>{html.escape(detail)}</pre>" if detail else ""
     return (f"<div><p style='color:{color};font-weight:bold'>{html.escape(headline)}</p>"

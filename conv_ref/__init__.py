@@ -6,7 +6,7 @@ values from this package, and its tests check it against PyTorch.
 
 from conv_ref.backward import conv2d_backward, numeric_gradient
 from conv_ref.basics import conv1d_single, conv1x1, conv2d_param_count, corr1d, corr2d
-from conv_ref.cnn import train_digits
+from conv_ref.cnn import cnn_forward, predict, train_digits
 from conv_ref.conv import conv1d, conv2d, conv2d_general
 from conv_ref.equivariance import (
     circulant,
@@ -31,6 +31,7 @@ __all__ = [
     "circulant",
     "circulant_eigenvalues",
     "circular_conv1d",
+    "cnn_forward",
     "conv1d",
     "conv1d_single",
     "conv1x1",
@@ -59,6 +60,7 @@ __all__ = [
     "numeric_gradient",
     "pad",
     "pad2d",
+    "predict",
     "receptive_field",
     "same_padding",
     "shift",

@@ -1,4 +1,4 @@
-"""`train_digits`: the small CNN of notebook 07, built from the reference's own functions.
+"""`train_digits` and `predict`: the small CNN of notebook 07, from the reference's own functions.
 
 The network (shapes for a batch of ``N`` 8x8 images)::
 
@@ -10,6 +10,11 @@ Convolutions run forwards with `conv2d_im2col` and backwards with
 `conv2d_backward`; pooling forwards with `max_pool2d`. Training is plain
 mini-batch SGD with a step size decaying linearly to zero. Any ``H, W``
 divisible by 4 works; the linear layer takes ``32 * H/4 * W/4`` features.
+
+`train_digits` returns the trained parameters by name (`param_shapes` gives
+their shapes); `cnn_forward` and `predict` run the network on them. The
+grader uses the last two on parameters a submission returned, so they check
+every array before using it.
 """
 
 from __future__ import annotations
@@ -27,15 +32,27 @@ LEARNING_RATE = 0.2
 BATCH_SIZE = 32
 
 
-def _init_params(rng: np.random.Generator, height: int, width: int) -> dict[str, np.ndarray]:
-    """He-initialised weights (normal, std ``sqrt(2 / fan_in)``) and zero biases."""
+def param_shapes(height: int = 8, width: int = 8) -> dict[str, tuple[int, ...]]:
+    """The shape of every parameter, by name, for ``height x width`` images.
+
+    Examples
+    --------
+    >>> param_shapes()["w3"], param_shapes()["b2"]
+    ((128, 10), (32,))
+    """
     c1, c2 = CHANNELS
     features = c2 * (height // 4) * (width // 4)
-    shapes = {"w1": ((c1, 1, 3, 3), 9), "w2": ((c2, c1, 3, 3), 9 * c1),
-              "w3": ((features, N_CLASSES), features)}
-    params = {name: rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
-              for name, (shape, fan_in) in shapes.items()}
-    params.update(b1=np.zeros(c1), b2=np.zeros(c2), b3=np.zeros(N_CLASSES))
+    return {"w1": (c1, 1, 3, 3), "b1": (c1,), "w2": (c2, c1, 3, 3), "b2": (c2,),
+            "w3": (features, N_CLASSES), "b3": (N_CLASSES,)}
+
+
+def _init_params(rng: np.random.Generator, height: int, width: int) -> dict[str, np.ndarray]:
+    """He-initialised weights (normal, std ``sqrt(2 / fan_in)``) and zero biases."""
+    params = {}
+    for name, shape in param_shapes(height, width).items():
+        fan_in = int(np.prod(shape[1:])) if name != "w3" else shape[0]
+        params[name] = (rng.normal(0.0, np.sqrt(2.0 / fan_in), size=shape)
+                        if name.startswith("w") else np.zeros(shape))
     return params
 
 
@@ -99,8 +116,72 @@ def _check_images(fn: str, name: str, images) -> np.ndarray:
     return images
 
 
-def train_digits(X_train, y_train, X_test, seed=0, *, epochs=20, history=None):
-    """Train the small CNN on labelled images and predict the labels of `X_test`.
+def _check_params(fn: str, params, height: int, width: int) -> dict[str, np.ndarray]:
+    """`params` as float64 arrays after checking names, shapes and finiteness."""
+    shapes = param_shapes(height, width)
+    if not isinstance(params, dict) or set(params) != set(shapes):
+        got = sorted(map(str, params)) if isinstance(params, dict) else type(params).__name__
+        raise ValueError(f"{fn}: params expects a dict with keys {sorted(shapes)}, got {got}")
+    checked = {}
+    for name, shape in shapes.items():
+        value = _as_float(params[name], fn, f"params[{name!r}]")
+        if value.shape != shape or not np.isfinite(value).all():
+            raise ValueError(
+                f"{fn}: params[{name!r}] expects finite values of shape {shape}, "
+                f"got shape {value.shape}"
+            )
+        checked[name] = value.astype(np.float64)
+    return checked
+
+
+def cnn_forward(params, X):
+    """The network's scores for a batch of images.
+
+    Parameters
+    ----------
+    params : dict of str to ndarray
+        The parameters by name, shaped as `param_shapes` says for these images.
+    X : ndarray of shape (N, 1, H, W)
+        ``H, W`` divisible by 4.
+
+    Returns
+    -------
+    ndarray of float64 of shape (N, 10)
+
+    Raises
+    ------
+    ValueError
+        Images not ``(N, 1, H, W)`` with ``H, W`` divisible by 4; parameters with
+        other names or shapes, or not finite.
+
+    Examples
+    --------
+    >>> zeros = {name: np.zeros(shape) for name, shape in param_shapes().items()}
+    >>> cnn_forward(zeros | {"b3": np.arange(10.0)}, np.ones((2, 1, 8, 8)))[:, -2:]
+    array([[8., 9.],
+           [8., 9.]])
+    """
+    fn = "cnn_forward"
+    X = _check_images(fn, "X", X)
+    params = _check_params(fn, params, *X.shape[2:])
+    return _forward(params, X)[0]
+
+
+def predict(params, X):
+    """The network's labels for a batch of images: the index of the largest score.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> params = _init_params(rng, 8, 8)
+    >>> predict(params, rng.random((3, 1, 8, 8))).shape
+    (3,)
+    """
+    return cnn_forward(params, X).argmax(axis=1)
+
+
+def train_digits(X_train, y_train, seed=0, *, epochs=20, history=None):
+    """Train the small CNN on labelled images; return its trained parameters.
 
     Parameters
     ----------
@@ -108,43 +189,36 @@ def train_digits(X_train, y_train, X_test, seed=0, *, epochs=20, history=None):
         Images with values in [0, 1] (scikit-learn's digits: ``H = W = 8``).
     y_train : ndarray of int of shape (N,)
         Labels 0..9.
-    X_test : ndarray of shape (M, 1, H, W)
     seed : int
-        Seeds the initial weights and the batch order: same seed, same predictions.
+        Seeds the initial weights and the batch order: same seed, same parameters.
     epochs : int, keyword-only
         Passes over the training set.
     history : dict, optional, keyword-only
-        Receives ``"loss"`` (mean training loss per epoch) and ``"params"``
-        (the trained weights by name).
+        Receives ``"loss"``, the mean training loss of each epoch.
 
     Returns
     -------
-    ndarray of int of shape (M,)
+    dict of str to ndarray
+        ``w1, b1, w2, b2, w3, b3``, float64, shaped as `param_shapes` says;
+        `predict` turns them into labels.
 
     Raises
     ------
     ValueError
-        Images not ``(N, 1, H, W)`` with ``H, W`` divisible by 4, test images of
-        another size, labels of the wrong length or outside 0..9, ``epochs < 1``.
+        Images not ``(N, 1, H, W)`` with ``H, W`` divisible by 4, labels of the
+        wrong length or outside 0..9, ``epochs < 1``.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> images, labels = rng.random((20, 1, 8, 8)), np.arange(20) % 10
     >>> history = {}
-    >>> train_digits(images, labels, images[:3], epochs=2, history=history).shape
-    (3,)
-    >>> len(history["loss"]), history["params"]["w1"].shape
-    (2, (16, 1, 3, 3))
+    >>> params = train_digits(images, labels, epochs=2, history=history)
+    >>> params["w1"].shape, len(history["loss"]), predict(params, images[:3]).shape
+    ((16, 1, 3, 3), 2, (3,))
     """
     fn = "train_digits"
     X_train = _check_images(fn, "X_train", X_train)
-    X_test = _check_images(fn, "X_test", X_test)
-    if X_test.shape[2:] != X_train.shape[2:]:
-        raise ValueError(
-            f"{fn}: X_test expects images of the training size {X_train.shape[2:]}, "
-            f"got {X_test.shape[2:]}"
-        )
     y_train = np.asarray(y_train)
     if y_train.shape != (len(X_train),) or y_train.dtype.kind not in "iu":
         raise ValueError(
@@ -175,5 +249,4 @@ def train_digits(X_train, y_train, X_test, seed=0, *, epochs=20, history=None):
         losses.append(total / len(X_train))
     if history is not None:
         history["loss"] = losses
-        history["params"] = {name: value.copy() for name, value in params.items()}
-    return _forward(params, X_test)[0].argmax(axis=1)
+    return params

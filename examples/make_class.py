@@ -13,9 +13,11 @@ generated), so it stays in step with them:
   patching ``np.allclose``, calling ``torch.nn.functional.conv1d``.
 
 Mostly 01_conv1d; every other assignment present gets a perfect and a partial
-student, and 08_fast_conv a typical mistake too (`MISTAKES_IN`).
-``python examples/make_class.py`` builds ``examples/class/`` when it is missing
-or stale; ``autograder demo`` does the same, then grades it.
+student, 08_fast_conv a typical mistake too, and 07_backward three students
+whose `train_digits` is not a trained network (a nearest-neighbour "model", a
+lookup in scikit-learn's digits, weights never trained): each must score 0 on
+it (`MISTAKES_IN`). ``python examples/make_class.py`` builds ``examples/class/``
+when it is missing or stale; ``autograder demo`` does the same, then grades it.
 """
 
 from __future__ import annotations
@@ -135,6 +137,34 @@ def conv1d(x, weight, bias=None, stride=1, padding=0):
 }
 
 
+# 07_backward students whose train_digits is not a trained CNN: student -> its solution cell.
+DIGITS_SHORTCUTS: dict[str, str] = {
+    # A 1-nearest-neighbour classifier has no weights: its "model" is the training set.
+    "digits_knn": '''\
+def train_digits(X_train, y_train, seed=0):
+    return {"X_train": np.asarray(X_train).reshape(len(X_train), -1), "y_train": y_train}
+''',
+    # Looks the digits up in scikit-learn's bundled copy instead of learning them.
+    "digits_lookup": '''\
+def train_digits(X_train, y_train, seed=0):
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    return {"images": digits.data / 16.0, "labels": digits.target}
+''',
+    # The right parameters, initialised and never trained.
+    "digits_untrained": '''\
+def train_digits(X_train, y_train, seed=0):
+    rng = np.random.default_rng(seed)
+    shapes = {"w1": (16, 1, 3, 3), "w2": (32, 16, 3, 3), "w3": (128, 10)}
+    params = {name: rng.normal(0.0, np.sqrt(2.0 / np.prod(shape[1:] if name != "w3" else
+                                                         shape[:1])), size=shape)
+              for name, shape in shapes.items()}
+    params.update(b1=np.zeros(16), b2=np.zeros(32), b3=np.zeros(10))
+    return params
+''',
+}
+
 # Typical mistakes in other assignments: assignment -> student -> {function: its new cell}.
 MISTAKES_IN: dict[str, dict[str, dict[str, str]]] = {
     "08_fast_conv": {"fft_without_conj": {"fft_conv2d": '''\
@@ -159,6 +189,8 @@ def fft_conv2d(x, weight, bias=None, stride=1, padding=0):
         y = y + np.asarray(bias, dtype=float)[:, None, None]
     return y[0] if unbatched else y
 '''}},
+    "07_backward": {student: {"train_digits": source}
+                    for student, source in DIGITS_SHORTCUTS.items()},
 }
 
 

@@ -108,6 +108,27 @@ def test_the_graded_weight_axes_student_is_told_the_layout(graded):
 
 
 @pytest.mark.slow
+def test_train_digits_shortcuts_score_0_and_cost_nothing_else(graded):
+    a = "07_backward"
+    for student in make_class.DIGITS_SHORTCUTS:
+        result = graded[student, a]
+        digits = result.problems["train_digits"]
+        assert digits.score == 0, (student, digits.cases[0].message)
+        assert result.score == max_score(a) - digits.max_score, student
+    knn = graded["digits_knn", a].problems["train_digits"].cases[0]
+    assert "keys the network does not have: 'X_train', 'y_train'" in knn.message
+    assert "missing: w1, b1, w2, b2, w3, b3" in knn.message
+    lookup = graded["digits_lookup", a].problems["train_digits"].cases[0]
+    assert lookup.status == "raised" and "sklearn" in lookup.message
+    untrained = graded["digits_untrained", a].problems["train_digits"].cases[0]
+    assert untrained.details["accuracy"] < 0.2 and "about chance" in untrained.message
+    assert all(layer["ok"] for layer in untrained.details["layers"])
+    perfect = graded["perfect", a].problems["train_digits"].cases[0]
+    assert perfect.passed and perfect.details["accuracy"] >= 0.9
+    assert perfect.details["measured"].startswith(f"Accuracy {perfect.details['accuracy']:.3f}")
+
+
+@pytest.mark.slow
 def test_every_assignment_has_a_perfect_and_a_partial_grade(graded):
     for a in ASSIGNMENTS:
         assert graded["perfect", a].score == max_score(a), a

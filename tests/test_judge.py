@@ -11,6 +11,7 @@ from autograder.cases import PUBLIC_SEED, generate_cases
 from autograder.catalog import problem
 from autograder.execution.outcome import CallOutcome
 from autograder.scoring.judge import Definition, judge, score_problem
+from conv_ref import cnn
 
 
 @pytest.fixture(scope="module")
@@ -130,13 +131,18 @@ def test_other_statuses_do_not_point_at_the_def(conv1d_cases, status):
     assert not {"cell", "line", "source"} & set(result.details)
 
 
-def test_accuracy_cases():
+def test_network_cases_measure_returned_parameters_not_labels():
     case = generate_cases("train_digits", PUBLIC_SEED, public=True)[0]
-    assert case.timeout == 90.0 and case.kind == "accuracy"
-    good = judge(case, outcome(case, "ok", value=case.expected.copy()), 2.0)
-    assert good.passed and good.score == 2.0
-    bad = judge(case, outcome(case, "ok", value=np.zeros_like(case.expected)), 2.0)
-    assert not bad.passed and "below the 0.95 needed" in bad.message
+    assert case.timeout == 90.0 and case.kind == "network"
+    assert "X_test" not in repr(case.call())  # the held-out images stay with the grader
+    labels = judge(case, outcome(case, "ok", value=case.expected.labels.copy()), 2.0)
+    assert not labels.passed and labels.score == 0 and labels.details["stage"] == "type"
+    assert "predicted labels: return the trained parameters" in labels.message
+    untrained = cnn._init_params(np.random.default_rng(0), 8, 8)
+    chance = judge(case, outcome(case, "ok", value=untrained), 2.0)
+    assert not chance.passed and chance.details["stage"] == "values"
+    assert chance.details["accuracy"] < 0.2 and "0.90 is needed" in chance.message
+    assert all(layer["ok"] for layer in chance.details["layers"])
 
 
 def test_score_problem_splits_points_and_flags(conv1d_cases):

@@ -28,7 +28,7 @@ KINDS = (
     "allclose",  # numbers and arrays within a tolerance derived from the dtype and magnitudes
     "exact",  # integers (and tuples of integers): exact equality
     "raises",  # bad arguments: `expected` names the exception the function must raise
-    "accuracy",  # labels: `expected` holds the true labels, the case passes at `threshold`
+    "network",  # parameters: `expected` holds a held-out set, passes at `threshold` accuracy
 )
 
 
@@ -57,7 +57,7 @@ class Case:
         Absolute tolerance for answers that are approximate by nature (finite
         differences); None derives it from the dtype and the magnitudes.
     threshold : float
-        The accuracy a ``"accuracy"`` case needs.
+        The accuracy on the held-out set a ``"network"`` case needs.
     output_names : tuple of str
         Names of the items when the answer is a tuple, e.g. ``("dx", "dweight", "dbias")``.
     """

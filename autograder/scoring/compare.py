@@ -363,20 +363,3 @@ def compare(expected: Any, received: Any, kind: str = "allclose", atol: float | 
     if kind == "exact" and isinstance(expected, numbers.Integral):
         return _compare_int(int(expected), received)
     return _compare_array(expected, received, atol)
-
-
-def compare_accuracy(labels: np.ndarray, received: Any, threshold: float) -> Comparison:
-    """Accuracy of predicted labels against the true `labels`; passes at `threshold`."""
-    r, notes, problem = _as_array(labels, received)
-    if r is None:
-        return _type_fail(problem, labels, received)
-    if r.shape != labels.shape:
-        return Comparison(False, "shape", f"Expected one predicted label per test image, shape "
-                          f"{labels.shape}; got shape {r.shape}.", notes,
-                          {"expected": summarize(labels), "received": summarize(r)})
-    accuracy = float(np.mean(r == labels))
-    details = {"accuracy": accuracy, "threshold": threshold}
-    if accuracy >= threshold:
-        return Comparison(True, notes=notes + [f"test accuracy {accuracy:.3f}"], details=details)
-    return Comparison(False, "values", f"Test accuracy {accuracy:.3f}, below the "
-                      f"{threshold:.2f} needed.", notes, details)

@@ -69,7 +69,7 @@ def diagnose(case: Case, received: Any) -> Mistake | None:
 
     A mistake matches when its variant's value equals `received` or, for a
     mistake that declares one, when `received` has the wrong shape the mistake
-    gives. Cases that expect an exception or an accuracy have no variants.
+    gives. Cases that expect an exception or a trained network have no variants.
 
     Parameters
     ----------

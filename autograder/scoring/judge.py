@@ -19,8 +19,9 @@ from autograder.cases._core import signature
 from autograder.catalog import Problem
 from autograder.execution.outcome import CallOutcome
 from autograder.results import CaseResult, ProblemResult
-from autograder.scoring.compare import Comparison, compare, compare_accuracy, summarize
+from autograder.scoring.compare import Comparison, compare, summarize
 from autograder.scoring.diagnose import diagnose
+from autograder.scoring.network import compare_network
 from autograder.scoring.rules import Cell, Violation, forbidden_message, violations
 
 # Graded functions whose exercise says "return a new array (not a view of x)".
@@ -159,8 +160,8 @@ def _returned(case: Case, outcome: CallOutcome) -> Comparison:
             f"raise {case.expected} with a message naming the argument."),
             details={"expected": {"type": "exception", "values": case.expected},
                      "received": summarize(outcome.value)})
-    if case.kind == "accuracy":
-        return compare_accuracy(case.expected, outcome.value, case.threshold)
+    if case.kind == "network":
+        return compare_network(case.expected, outcome.value, case.threshold)
     return compare(case.expected, outcome.value, kind=case.kind, atol=case.atol,
                    names=case.output_names)
 

@@ -143,6 +143,9 @@ def render_view(view: FeedbackView) -> str:
                 f"{p.n_passed} of {p.n_cases} ({mark}) |"
             )
         out.append("")
+        measured = [(p.name, m) for p in view.problems if p.passed for m in p.measured]
+        out += [f"- {code(name)}: {text(m)}" for name, m in measured]
+        out += [""] if measured else []
     for p in view.problems:
         if not p.passed:
             out += [render_problem(p), ""]

@@ -124,6 +124,8 @@ class ProblemView:
     other_failures: list[CaseLine]
     summary: str = ""  # one line for cases that all failed the same way, e.g. not implemented
     summary_next_step: str = ""
+    # What the grader measured on cases that passed, e.g. a network's accuracy on held-out data.
+    measured: list[str] = field(default_factory=list)
 
     @property
     def n_other_failures(self) -> int:
@@ -213,6 +215,8 @@ def build_problem_view(
         flags=[words.flag_sentence(f) for f in problem.flags],
         first_failure=None,
         other_failures=[],
+        measured=[str(c.details["measured"]) for c in cases
+                  if c.passed and (c.details or {}).get("measured")],
     )
     statuses = {c.status for c in failing}
     if len(statuses) == 1 and failing[0].status in SAME_FOR_EVERY_CASE:
@@ -337,7 +341,9 @@ def build_case_view(case: CaseResult, problem: str = "") -> CaseView:
         where=_where(details, problem),
         code=str(details.get("source") or ""),
     )
-    if case.status == "ok" and stage in STAGES:
+    if case.status == "ok" and isinstance(details.get("layers"), list):
+        view.checks = _layer_checks(details["layers"])
+    elif case.status == "ok" and stage in STAGES:
         view.checks = _checks(stage, expected, received)
     if stage == "values":
         _add_values(view, details)
@@ -439,6 +445,25 @@ def _checks(stage: str, expected: dict, received: dict) -> list[CheckView]:
     ]
 
 
+def _layer_checks(layers: list) -> list[CheckView]:
+    """One row per parameter of a returned network: its expected and received shape.
+
+    >>> [(k.stage, k.state, k.received) for k in _layer_checks([{"name": "w1", "expected":
+    ...     [16, 1, 3, 3], "received": [16, 3, 3], "ok": False, "problem": "shape (16, 3, 3)"}])]
+    [('parameter w1 shape', 'failed', '(16, 3, 3)')]
+    """
+    rows = []
+    for layer in layers:
+        if not isinstance(layer, dict):
+            continue
+        received = layer.get("received")
+        shown = shape_text(received) if received is not None else str(layer.get("problem", ""))
+        rows.append(CheckView(f"parameter {layer.get('name', '?')} shape",
+                              "ok" if layer.get("ok") else "failed",
+                              shape_text(layer.get("expected")), shown))
+    return rows
+
+
 def _brief(side: dict[str, Any]) -> str:
     if side.get("values") is None:
         return ""  # too large to send: the values stage shows counts and a map instead
@@ -460,11 +485,9 @@ def _add_values(view: CaseView, details: dict) -> None:
             sentences.append(f"Largest relative difference {format_number(relative)}.")
     else:
         sentences += _counts(mismatch, exp_arr, rec_arr)
-    if "accuracy" in details and not view.message.startswith("Test accuracy"):
-        sentences.append(
-            f"Test accuracy {details['accuracy']:.3f}; at least "
-            f"{details.get('threshold', 0):.2f} is needed."
-        )
+    measured = str(details.get("measured") or "")
+    if measured and not view.message.startswith(measured):
+        sentences.append(measured)
     view.differences = " ".join(sentences)
     if "atol" in mismatch and "rtol" in mismatch:
         view.tolerance = (

@@ -28,6 +28,21 @@ STAGE_VERDICTS = {
 
 # What to look at next when the grader recognised no particular mistake.
 NEXT_STEPS = {
+    # train_digits: the grader ran (or could not run) the network on the returned parameters.
+    "network_type": (
+        "Return the dict of trained parameters (`w1, b1, w2, b2, w3, b3`), not predictions: "
+        "the check and the grader run the network on their own held-out images."
+    ),
+    "network_shape": (
+        "Compare each parameter with the table in the exercise: `w3` is `(128, 10)` because "
+        "the scores are `features @ w3 + b3` (PyTorch's `nn.Linear` stores the transpose). "
+        "NaN weights usually mean the training diverged: lower the step size."
+    ),
+    "network_accuracy": (
+        "Check that the training loss falls over the epochs (the solution's ends near 0.05), "
+        "that you return the parameters after training, and test each gradient of the "
+        "network with `numeric_gradient` on a few images."
+    ),
     "type": (
         "Return the same kind of value as the reference (shown under 'expected'): "
         "for arrays, wrap your result in `np.asarray(...)` and check its dtype."
@@ -127,6 +142,11 @@ def verdict(status: str, stage: str | None, passed: bool) -> str:
     return VERDICTS.get(status, status.replace("_", " "))
 
 
+# Words of `autograder.scoring.network`'s messages, per stage: the verdict is on a network.
+_NETWORK = {"type": "the network's trained parameters", "shape": "do not fit the network",
+            "values": "held-out digits"}
+
+
 def next_step(status: str, stage: str | None, message: str = "") -> str:
     """A generic 'what to look at next' for a failing case without a diagnosis.
 
@@ -141,6 +161,8 @@ def next_step(status: str, stage: str | None, message: str = "") -> str:
     key = stage if status == "ok" else status
     if key == "type" and "got None" in message:
         key = "returned_none"
+    elif status == "ok" and key in _NETWORK and _NETWORK[key] in message:
+        key = f"network_{'accuracy' if key == 'values' else key}"
     if status == "not_run":
         crash = next_step("crashed", stage, message)
         # The crash's own advice when the reason names one; a time limit has no more to say.
