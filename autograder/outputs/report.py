@@ -22,9 +22,9 @@ from autograder import catalog
 from autograder.outputs.feedback import words
 from autograder.outputs.feedback.html import environment
 from autograder.outputs.feedback.plots import data_uri, new_figure
-from autograder.outputs.feedback.view import points
 from autograder.outputs.feedback.write import feedback_path
 from autograder.outputs.gradebook import atomic_write_text
+from autograder.outputs.points import points
 from autograder.results import SubmissionResult
 
 SLOWEST = 10

@@ -32,6 +32,7 @@ from autograder.outputs.feedback.arrays import (
     format_pair,
     format_values,
 )
+from autograder.outputs.points import points
 from autograder.results import CaseResult, ProblemResult, SubmissionResult
 
 STAGES = ("type", "shape", "values")
@@ -143,15 +144,6 @@ class FeedbackView:
     flags: list[str]
     notes: list[str]
     problems: list[ProblemView]
-
-
-def points(x: float) -> str:
-    """Points with at most two decimals and no trailing zeros.
-
-    >>> points(2.0), points(2.6666666), points(0.5)
-    ('2', '2.67', '0.5')
-    """
-    return f"{x:.2f}".rstrip("0").rstrip(".")
 
 
 def shape_text(shape: Any) -> str:

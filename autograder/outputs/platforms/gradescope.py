@@ -28,9 +28,10 @@ from autograder import catalog
 from autograder.grade import grade
 from autograder.intake.identify import collect, safe_name
 from autograder.outputs.feedback.markdown import prose, render_problem
-from autograder.outputs.feedback.view import build_problem_view, points
+from autograder.outputs.feedback.view import build_problem_view
 from autograder.outputs.feedback.words import flag_sentence
 from autograder.outputs.gradebook import atomic_write_text
+from autograder.outputs.points import points
 from autograder.results import CaseResult, SubmissionResult
 
 PUBLIC, HIDDEN = "visible", "after_published"
