@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import catalog
-from autograder.outputs.platforms.canvas import write_canvas_csv
+from autograder.outputs.platforms.canvas import STUDENT_COLUMNS, CanvasOptions, write_canvas_csv
 from autograder.outputs.platforms.gradescope import GRADER_FAILED, run
 from autograder.outputs.platforms.gradescope_bundle import build_bundle
 from autograder.outputs.platforms.nbgrader_db import course_settings, write_scores
@@ -72,11 +73,87 @@ def test_canvas_csv_with_a_roster_matches_logins_and_keeps_canvas_headers(tmp_pa
     assert [r[3] for r in rows[5:]] == sorted(["carol", HOSTILE])
 
 
-def test_canvas_roster_without_logins_is_refused(tmp_path):
+def test_canvas_roster_without_ids_is_refused(tmp_path):
     bad = tmp_path / "names.csv"
     bad.write_text("Student,Section\nAlice,A\n")
-    with pytest.raises(ValueError, match=r"write_canvas_csv: roster .* has no SIS Login ID column"):
+    with pytest.raises(ValueError, match=r"canvas roster .* has no ID column; expected the "
+                                         r"gradebook CSV exported from Canvas"):
         write_canvas_csv(sample_results(), tmp_path / "canvas.csv", roster=bad)
+    with pytest.raises(ValueError, match=r"canvas roster .* cannot be read"):
+        CanvasOptions(roster=tmp_path / "missing.csv").check()
+
+
+# A gradebook exported from Canvas (Grades > Export) as it comes: BOM, Integration ID,
+# a Points Possible row, a Manual Posting row, read-only totals, the Test Student.
+CANVAS_EXPORT = (
+    "\ufeffStudent,ID,SIS User ID,SIS Login ID,Integration ID,Section,"
+    "Conv 1-D: 01_conv1d (4321),Quiz 1 (77),Current Points,Final Score\r\n"
+    ",,,,,,Manual Posting,,,\r\n"
+    "    Points Possible,,,,,,12.00,5.00,(read only),(read only)\r\n"
+    '"Smith, John",12346,S-1,jsmith,,Section A,,4.00,4.00,33.33\r\n'
+    '"Smith, John",12350,S-2,jsmith2,,Section B,1.00,5.00,6.00,35.29\r\n'
+    '"Doe, Ann",12351,S-3,adoe,,Section A,,,0.00,0.00\r\n'
+    '"Student, Test",99999,,,,,,,0.00,0.00\r\n'
+)
+
+
+def _canvas_results(tmp_path):
+    """Two students both called smithjohn and one the roster lacks, graded from a zip."""
+    from autograder.intake.identify import collect
+    from autograder.results import SubmissionResult
+
+    buffer = io.BytesIO()
+    nb = nbformat.writes(nbformat.v4.new_notebook()).encode()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for uid, sid in (("12346", 900), ("12350", 901), ("13000", 902)):
+            zf.writestr(f"{'leejo' if uid == '13000' else 'smithjohn'}_{uid}_{sid}_01_conv1d.ipynb",
+                        nb)
+    (tmp_path / "submissions.zip").write_bytes(buffer.getvalue())
+    subs = collect([tmp_path / "submissions.zip"], "01_conv1d")
+    scores = {"12346": 9.058823529411764, "12350": 12.0, "13000": 2.675}
+    return [SubmissionResult(s.student, s.assignment, scores[s.student], 12.0, name=s.name,
+                             origin=s.origin) for s in subs]
+
+
+def test_canvas_zip_and_roster_import_in_canvas_format_with_ids(tmp_path):
+    from autograder.outputs.platforms.canvas import write_canvas_gradebook
+
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(CANVAS_EXPORT.encode("utf-8"))
+    results = _canvas_results(tmp_path)
+    assert sorted(r.student for r in results) == ["12346", "12350", "13000"]
+    export = write_canvas_gradebook(results, tmp_path / "canvas.csv", CanvasOptions(roster))
+    rows = _csv(export.path)
+    # Canvas's import columns, the assignment under the roster's own "Name (id)" header.
+    assert rows[0] == STUDENT_COLUMNS + ["Conv 1-D: 01_conv1d (4321)"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "12"]
+    assert rows[2] == ["Smith, John", "12346", "S-1", "jsmith", "Section A", "9.06"]
+    assert rows[3] == ["Smith, John", "12350", "S-2", "jsmith2", "Section B", "12"]
+    assert rows[4] == ["Doe, Ann", "12351", "S-3", "adoe", "Section A", ""]
+    assert rows[5] == ["Student, Test", "99999", "", "", "", ""]
+    # Not on the roster: listed, and kept with its Canvas id (never dropped).
+    assert rows[6] == ["leejo", "13000", "", "", "", "2.68"]
+    assert len(rows) == 7
+    assert export.unmatched == ["13000"]
+    assert any("1 graded student(s) are not on the roster" in n and "leejo (13000)" in n
+               for n in export.notes)
+
+
+def test_canvas_assignment_id_from_a_flag_without_roster(tmp_path):
+    from autograder.outputs.platforms.canvas import write_canvas_gradebook
+
+    results = _canvas_results(tmp_path)
+    bare = write_canvas_gradebook(results, tmp_path / "bare.csv")
+    assert _csv(bare.path)[0][-1] == "01_conv1d"
+    assert any("Canvas would create a new assignment" in n for n in bare.notes)
+    export = write_canvas_gradebook(results, tmp_path / "canvas.csv",
+                                    CanvasOptions(assignment_ids={"01_conv1d": "4321"}))
+    rows = _csv(export.path)
+    assert rows[0] == STUDENT_COLUMNS + ["01_conv1d (4321)"]
+    assert {r[1]: (r[0], r[3], r[5]) for r in rows[2:]} == {
+        "12346": ("smithjohn", "", "9.06"), "12350": ("smithjohn", "", "12"),
+        "13000": ("leejo", "", "2.68")}
+    assert export.notes == [] and export.unmatched == []
 
 
 # ----------------------------------------------------------------------------- nbgrader
