@@ -364,3 +364,77 @@ def test_canvas_roster_matches_a_login_its_id_had_to_escape(tmp_path):
     rows = _csv(write_canvas_csv([graded], tmp_path / "canvas.csv", roster=roster))
     assert rows[2] == ["Smith Alice", "7", "S7", "alice smith", "A", "12"]
     assert len(rows) == 3  # matched, not added again under its id
+
+
+# ----------------------------------------------------------------------------- Gradescope, more
+
+DOCKER_CAPS = ("-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,"
+               "+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap")
+
+
+def _titled(root: Path, title: str) -> Path:
+    (root / "submission_metadata.json").write_text(json.dumps({
+        "users": [{"email": "fk@example.edu"}], "assignment": {"title": title, "id": 1}}))
+    return root
+
+
+def test_gradescope_a_notebook_of_another_assignment_is_not_graded_as_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_SEED", "7")
+    # The student uploads their 02_conv2d notebook, renamed, to the 01_conv1d assignment.
+    root = _titled(_autograder_tree(tmp_path, REPO / "notebooks" / "02_conv2d" / "02_conv2d.ipynb"),
+                   "Homework 1: 01_conv1d")
+    shutil.move(root / "submission" / "my homework.ipynb", root / "submission" / "01_conv1d.ipynb")
+    assert run(root) == 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    assert results["score"] == 0
+    assert results["output"].startswith(
+        "**Wrong notebook:** this notebook is for another assignment: its cells are those of "
+        "02_conv2d, but this Gradescope assignment grades 01_conv1d")
+    assert "upload your 01_conv1d.ipynb" in results["output"]
+    # Its tests are 01_conv1d's functions, none graded.
+    assert [t["name"] for t in results["tests"]] == [
+        p.name for p in catalog.problems_for("01_conv1d")]
+    assert all(t["score"] == 0 and t["output"].startswith("Not graded: this notebook is for")
+               for t in results["tests"])
+
+
+def test_gradescope_missing_root_is_an_error_and_creates_nothing(tmp_path):
+    missing = tmp_path / "no" / "autograder"
+    proc = subprocess.run([str(Path(sys.executable).parent / "autograder"), "gradescope",
+                           "--root", str(missing)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "300"})
+    assert proc.returncode == 2, proc.stderr
+    assert f"--root '{missing}' is not a folder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv (util-linux)")
+def test_gradescope_bundle_grades_under_docker_capabilities(open_tmp, monkeypatch):
+    """The uploaded zip, unpacked as Gradescope does, run by its run_autograder under the
+    capabilities Docker gives a container: the bundle's own copy of the code grades."""
+    root = open_tmp / "autograder"
+    bundle = build_bundle(open_tmp / "autograder.zip", seed=4242, repo=REPO)
+    with zipfile.ZipFile(bundle) as z:
+        z.extractall(root / "source")
+    (root / "source" / "run_autograder").chmod(0o755)
+    (root / "submission").mkdir()
+    shutil.copy(REPO / "solutions" / "01_conv1d" / "01_conv1d.ipynb",
+                root / "submission" / "conv1d answers.ipynb")
+    _titled(root, "HW1 (01_conv1d)")
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SEED"}
+    env |= {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_VENV": sys.prefix,
+            "PYTHONPATH": str(root / "source" / "project")}
+    proc = subprocess.run(["setpriv", f"--bounding-set={DOCKER_CAPS}", "--",
+                           str(root / "source" / "run_autograder")],
+                          capture_output=True, text=True, env=env, timeout=900, cwd=open_tmp)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"from {root / 'source' / 'project' / 'autograder'}" in proc.stdout
+    text = (root / "results" / "results.json").read_text()
+    results = json.loads(text)
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    assert results["score"] == catalog.max_score("01_conv1d"), results["output"]
+    assert all(t["status"] == "passed" for t in results["tests"])
+    assert "4242" not in text

@@ -448,7 +448,7 @@ def _identify(found: _Found, forced: str | None) -> Submission:
     # An LMS's number is the key (names repeat; numbers do not), the name is for display.
     uid = moodle["pid"] if sub.origin == MOODLE else canvas["uid"] if sub.origin == CANVAS else None
     sub.student = student_id(str(int(uid)) if uid else sub.name)
-    from_content = _assignment_from_content(data)
+    from_content = assignment_from_content(data)
     sub.assignment = forced or from_path or from_content or UNKNOWN_ASSIGNMENT
     if sub.assignment == UNKNOWN_ASSIGNMENT and sub.error is None:
         sub.notes.append(
@@ -467,8 +467,11 @@ def _assignment_in(name: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _assignment_from_content(data: bytes) -> str | None:
-    """The assignment most of the notebook's graded functions belong to, if any."""
+def assignment_from_content(data: bytes) -> str | None:
+    """The assignment most of the notebook's graded functions belong to, if any.
+
+    Read from the nbgrader ``grade_id`` of its cells, whatever the file is called.
+    """
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
