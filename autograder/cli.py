@@ -128,7 +128,8 @@ class _Version(argparse.Action):
     """``--version``: the grader's version, computed only when asked (it hashes the sources)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
-        parser.exit(0, f"autograder {grader_version()}\n")
+        print(f"autograder {grader_version()}")
+        parser.exit(0)
 
 
 def _canvas_assignment(text: str) -> tuple[str, str]:
