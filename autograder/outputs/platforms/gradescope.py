@@ -10,8 +10,9 @@ root (release notebooks and the grading seed come with the zip).
 The Gradescope assignment's title names the course assignment it grades
 (``01_conv1d``, as in "Homework 1: 01_conv1d"): a notebook whose cells are
 another assignment's gets a message saying so and 0, not a grade as the
-other assignment. Scores in results.json are rounded as everywhere
-(`autograder.outputs.points`): what Gradescope shows is what the feedback says.
+other assignment. Scores in results.json keep full precision, as in every
+JSON the grader writes (the total is the sum of the tests); what is printed
+is rounded by `autograder.outputs.points`, as everywhere.
 
 Each graded function gives up to two Gradescope tests: its public cases
 (``visible``: the student can run them with ``check()`` anyway) and its hidden
@@ -148,7 +149,7 @@ def grade_submission(root: Path, seed: int | None = None) -> SubmissionResult:
 def results_json(result: SubmissionResult, seconds: float) -> dict[str, Any]:
     """Gradescope's results.json for one graded submission."""
     return {
-        "score": _rounded(result.score),
+        "score": result.score,
         "execution_time": round(seconds),
         "output": overview(result),
         "output_format": "md",
@@ -192,7 +193,7 @@ def tests(result: SubmissionResult) -> list[dict[str, Any]]:
             if cases:
                 out.append(_test(f"{name} ({label})", problem, cases, visibility))
         if not problem.cases:
-            out.append({"name": name, "score": _rounded(problem.score),
+            out.append({"name": name, "score": problem.score,
                         "max_score": problem.max_score, "status": "failed",
                         "output": "No case could be run for this function.",
                         "visibility": PUBLIC})
@@ -203,17 +204,12 @@ def _test(name: str, problem, cases: list[CaseResult], visibility: str) -> dict[
     view = build_problem_view(problem, cases)
     return {
         "name": name,
-        "score": _rounded(math.fsum(c.score for c in cases)),
-        "max_score": _rounded(math.fsum(c.max_score for c in cases)),
+        "score": math.fsum(c.score for c in cases),
+        "max_score": math.fsum(c.max_score for c in cases),
         "status": "passed" if view.passed else "failed",
         "output": render_problem(view, level=3),
         "visibility": visibility,
     }
-
-
-def _rounded(x: float) -> float:
-    """A score for Gradescope to show: the number `points` prints."""
-    return float(points(x))
 
 
 def _metadata(path: Path) -> dict[str, Any]:
