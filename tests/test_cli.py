@@ -228,3 +228,24 @@ def test_grade_with_a_roster_through_the_command(tmp_path):
     flag = run_autograder("grade", tmp_path / "submissions.zip", "--out", tmp_path / "o3",
                           "--seed", "5", "--canvas-assignment", "01_conv1d=xyz")
     assert flag.returncode == 2 and "expects ASSIGNMENT=CANVAS_ID" in flag.stderr
+
+
+def test_a_moodle_download_grades_under_participant_ids(tmp_path):
+    from tests.conftest import solution_path
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("Jane Doe_1234567_assignsubmission_file_01_conv1d.ipynb",
+                    solution_path("01_conv1d").read_bytes())
+        zf.writestr("José García_1234568_assignsubmission_file/Untitled.ipynb", b"{ not json")
+    (tmp_path / "moodle.zip").write_bytes(buffer.getvalue())
+    proc = run_autograder("grade", tmp_path / "moodle.zip", "--out", tmp_path / "out",
+                          "--seed", "5", "--assignment", "01_conv1d", "--workers", "1")
+    assert proc.returncode == 0, proc.stderr
+    with open(tmp_path / "out" / "grades.csv", newline="", encoding="utf-8") as fh:
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    assert {k: r["name"] for k, r in rows.items()} == {"1234567": "Jane Doe",
+                                                       "1234568": "José García"}
+    assert rows["1234567"]["01_conv1d"] == "12"
+    assert "not valid JSON" in rows["1234568"]["notes"]
+    assert (tmp_path / "out" / "feedback" / "1234568" / "01_conv1d.html").is_file()
