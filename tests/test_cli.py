@@ -248,4 +248,6 @@ def test_a_moodle_download_grades_under_participant_ids(tmp_path):
                                                        "1234568": "José García"}
     assert rows["1234567"]["01_conv1d"] == "12"
     assert "not valid JSON" in rows["1234568"]["notes"]
-    assert (tmp_path / "out" / "feedback" / "1234568" / "01_conv1d.html").is_file()
+    page = (tmp_path / "out" / "feedback" / "1234568" / "01_conv1d.html").read_text()
+    assert "José García (1234568)" in page  # the name beside the key
+    assert "José García (1234568)" in (tmp_path / "out" / "summary.html").read_text()

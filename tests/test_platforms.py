@@ -18,7 +18,12 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import catalog
-from autograder.outputs.platforms.canvas import STUDENT_COLUMNS, CanvasOptions, write_canvas_csv
+from autograder.outputs.platforms.canvas import (
+    STUDENT_COLUMNS,
+    CanvasOptions,
+    write_canvas_csv,
+    write_canvas_gradebook,
+)
 from autograder.outputs.platforms.gradescope import GRADER_FAILED, run
 from autograder.outputs.platforms.gradescope_bundle import build_bundle
 from autograder.outputs.platforms.nbgrader_db import course_settings, write_scores
@@ -34,7 +39,9 @@ def _csv(path: Path) -> list[list[str]]:
 
 
 def test_canvas_csv_without_roster_puts_the_student_id_in_sis_login(tmp_path):
-    rows = _csv(write_canvas_csv(sample_results(), tmp_path / "canvas.csv"))
+    export = write_canvas_gradebook(sample_results(), tmp_path / "canvas.csv")
+    assert export.notes == []  # not a Canvas course: no warning about bare headers
+    rows = _csv(export.path)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                        "01_conv1d", "02_conv2d"]
     assert rows[1] == ["Points Possible", "", "", "", "", "12", "11"]
@@ -116,8 +123,6 @@ def _canvas_results(tmp_path):
 
 
 def test_canvas_zip_and_roster_import_in_canvas_format_with_ids(tmp_path):
-    from autograder.outputs.platforms.canvas import write_canvas_gradebook
-
     roster = tmp_path / "export.csv"
     roster.write_bytes(CANVAS_EXPORT.encode("utf-8"))
     results = _canvas_results(tmp_path)
@@ -140,8 +145,6 @@ def test_canvas_zip_and_roster_import_in_canvas_format_with_ids(tmp_path):
 
 
 def test_canvas_assignment_id_from_a_flag_without_roster(tmp_path):
-    from autograder.outputs.platforms.canvas import write_canvas_gradebook
-
     results = _canvas_results(tmp_path)
     bare = write_canvas_gradebook(results, tmp_path / "bare.csv")
     assert _csv(bare.path)[0][-1] == "01_conv1d"

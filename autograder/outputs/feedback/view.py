@@ -164,12 +164,19 @@ def index_text(index: Any) -> str:
     return f"[{index}]"
 
 
+def student_label(result: SubmissionResult) -> str:
+    """The student as shown: an LMS's number with the name it came with, ``smithjohn (12346)``."""
+    if result.origin and result.name and result.name != result.student:
+        return f"{result.name} ({result.student})"
+    return result.student
+
+
 def build_view(result: SubmissionResult) -> FeedbackView:
     """The view of one submission, functions in notebook order."""
     known = {p.name: i for i, p in enumerate(catalog.PROBLEMS)}
     names = sorted(result.problems, key=lambda n: (known.get(n, len(known)), n))
     return FeedbackView(
-        student=result.student,
+        student=student_label(result),
         assignment=result.assignment,
         score=points(result.score),
         max_score=points(result.max_score),

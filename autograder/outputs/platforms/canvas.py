@@ -131,7 +131,11 @@ def write_canvas_gradebook(
             graded[r.student] = r
             scores.setdefault(r.student, {})[r.assignment] = points(r.score)
     roster = read_roster(options.roster) if options.roster is not None else None
-    header_of = _headers(assignments, roster, options.assignment_ids, export.notes)
+    # A bare header is worth a warning only for a Canvas course, not an nbgrader-only one.
+    canvas_course = roster is not None or options.assignment_ids or any(
+        r.origin == CANVAS for r in graded.values())
+    header_of = _headers(assignments, roster, options.assignment_ids,
+                         export.notes if canvas_course else [])
     rows: list[dict[str, str]] = []
     if roster is not None:
         index = _Index(graded)
