@@ -441,3 +441,14 @@ def test_gradescope_bundle_grades_under_docker_capabilities(open_tmp, monkeypatc
     assert results["score"] == catalog.max_score("01_conv1d"), results["output"]
     assert all(t["status"] == "passed" for t in results["tests"])
     assert "4242" not in text
+
+
+def test_canvas_roster_points_that_differ_are_noted(tmp_path):
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(CANVAS_EXPORT.replace(",12.00,5.00,", ",10.00,5.00,").encode())
+    export = write_canvas_gradebook(_canvas_results(tmp_path), tmp_path / "canvas.csv",
+                                    CanvasOptions(roster))
+    assert any("'Conv 1-D: 01_conv1d (4321)' is worth 10.00 points in Canvas but 12 here" in n
+               for n in export.notes)
+    # The export still says the grader's points possible; Canvas keeps its own on import.
+    assert _csv(export.path)[1][-1] == "12"
