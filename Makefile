@@ -26,7 +26,16 @@ LAB_ARGS ?=
 
 env: $(STAMP)
 
+# The Pythons every pin installs on (tests/test_python_versions.py asks PyPI): any 3.11.x, 3.12.x.
+SUPPORTED_PYTHONS := 3.11 3.12
+
 $(STAMP): constraints.txt pyproject.toml
+	@py=$(PY); test -x $$py || py=$(PYTHON); \
+	v=$$($$py -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null); \
+	case " $(SUPPORTED_PYTHONS) " in *" $$v "*) ;; *) \
+	  echo "error: $$py is Python $${v:-(not found)}; the course supports Python 3.11.x and" \
+	       "3.12.x (3.11.0 and later). Install one and run e.g. make PYTHON=python3.11" >&2; \
+	  exit 1;; esac
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	PIP_CONSTRAINT=$(CURDIR)/constraints.txt $(PY) -m pip install --quiet -c constraints.txt -e .
 	$(PY) -m ipykernel install --sys-prefix --name $(KERNEL) --display-name "Python 3 (conv-course)" >/dev/null

@@ -2,17 +2,23 @@
 
     autograder grade PATH... --out DIR [--assignment A] [--workers N] [--seed S]
                      [--sandbox auto|bwrap|none] [--timeout SECONDS]
+                     [--roster CANVAS_EXPORT.csv] [--canvas-assignment A=ID]
     autograder check NOTEBOOK
     autograder list
     autograder demo
     autograder gradescope [--root /autograder] [--seed S]
+    autograder --version
 
-Exit status: 0 when the batch was graded, whatever the scores (``check``: 0
-only when every public case passes); 2 when the grader itself could not run
-(bad arguments, no inputs, an output folder it cannot write), with a message
-and no traceback; 3 when student code cannot be run here at all (the sandbox
-cannot start or confine a submission), with the cause; 130 when interrupted
-(run the same command again to resume).
+Exit status (`EXIT_CODES`, also in ``--help``): 0 when the batch was graded,
+whatever the scores (``check``: 0 only when every public case passes); 1 when
+``check`` finds a failing case or ``gradescope`` could not grade; 2 when the
+grader itself could not run (bad arguments, no inputs, an output folder it
+cannot write), with a message and no traceback; 3 when student code cannot
+be run here at all (the sandbox cannot start or confine a submission), with
+the cause; 4 when every submission of the batch failed for a reason on the
+grader's side (`autograder.grade.GRADER_ERROR`), so that a script notices a
+broken set-up rather than a class of zeros; 130 when interrupted (run the
+same command again to resume).
 """
 
 from __future__ import annotations
@@ -30,12 +36,36 @@ from rich.table import Table
 
 from autograder import catalog
 from autograder.execution.pool import SandboxError
-from autograder.grade import COURSE_ROOT, check_notebook, grade
+from autograder.grade import COURSE_ROOT, GRADER_ERROR, check_notebook, grade, grader_version
+from autograder.outputs.points import points
 from autograder.results import SubmissionResult
 
+EXIT_NOT_PASSED = 1
 EXIT_GRADER_ERROR = 2
 EXIT_SANDBOX_ERROR = 3
+EXIT_ALL_FAILED = 4
 EXIT_INTERRUPTED = 130
+EXIT_CODES = f"""\
+exit status:
+  0    graded (whatever the scores); check: every public case passes
+  {EXIT_NOT_PASSED}    check: a public case fails; gradescope: the submission could not be graded
+  {EXIT_GRADER_ERROR}    the grader could not run: bad arguments, no notebooks, no seed, an
+       output folder it cannot write (a message, no traceback)
+  {EXIT_SANDBOX_ERROR}    student code cannot be run here: the sandbox cannot start or confine it
+  {EXIT_ALL_FAILED}    every submission failed on the grader's side (see summary.html): the
+       set-up is broken, the scores are not the students'
+  {EXIT_INTERRUPTED}  interrupted: run the same command again to resume
+"""
+LIST_LEGEND = ("(E): the function must also raise ValueError on bad arguments "
+               "(wrong shapes, a stride below 1...); some of its cases check that it does.")
+EXAMPLES = {
+    "grade": "autograder grade course/submitted --out out/01 --assignment 01_conv1d\n"
+             "  autograder grade submissions.zip --out out/canvas --roster gradebook_export.csv",
+    "check": "autograder check notebooks/01_conv1d/01_conv1d.ipynb",
+    "list": "autograder list",
+    "demo": "autograder demo --out out/demo",
+    "gradescope": "autograder gradescope --root /autograder",
+}
 # The demo grades the example class with a fixed, public seed: it is not an
 # official grading and must give the same numbers on every machine.
 DEMO_SEED = 2024
@@ -48,10 +78,20 @@ log = logging.getLogger("autograder")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="autograder", description="Sandboxed autograder for the convolution course."
+        prog="autograder", description="Sandboxed autograder for the convolution course.",
+        epilog="examples:\n" + "\n".join(f"  {e}" for e in EXAMPLES.values()) + "\n\n"
+        + EXIT_CODES, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action=_Version, nargs=0,
+                        help="show the version (package + hash of the grader's code) and exit")
     sub = parser.add_subparsers(dest="command", required=True)
-    g = sub.add_parser("grade", help="grade a batch of notebooks into an output folder")
+
+    def command(name: str, help: str, epilog: str = "") -> argparse.ArgumentParser:
+        text = f"example:\n  {EXAMPLES[name]}\n\n{epilog}{EXIT_CODES}"
+        return sub.add_parser(name, help=help, description=help, epilog=text,
+                              formatter_class=argparse.RawDescriptionHelpFormatter)
+
+    g = command("grade", "grade a batch of notebooks into an output folder")
     g.add_argument("paths", nargs="+", metavar="PATH",
                    help="notebooks, folders (e.g. nbgrader's submitted/) or LMS .zip files")
     g.add_argument("--out", required=True, type=Path, help="output folder")
@@ -63,18 +103,42 @@ def _parser() -> argparse.ArgumentParser:
                    help="grading seed (default: $AUTOGRADER_SEED, else autograder.toml)")
     g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     g.add_argument("--timeout", type=float, help="seconds per submission")
-    c = sub.add_parser("check", help="run a notebook's public cases as the grader would")
+    g.add_argument("--roster", type=Path, metavar="CSV",
+                   help="the gradebook CSV exported from Canvas: canvas.csv gets its names, "
+                        "ids, sections and assignment headers")
+    g.add_argument("--canvas-assignment", action="append", default=[], metavar="A=ID",
+                   type=_canvas_assignment,
+                   help="the Canvas id of an assignment (repeatable), e.g. 01_conv1d=4321: "
+                        "canvas.csv's header becomes '01_conv1d (4321)'")
+    c = command("check", "run a notebook's public cases as the grader would")
     c.add_argument("notebook", type=Path)
     c.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     c.add_argument("--timeout", type=float, help="seconds for the notebook")
-    sub.add_parser("list", help="assignments, functions and points")
-    d = sub.add_parser("demo", help="build the example class, grade it, show the gradebook")
+    command("list", "assignments, functions and points", f"{LIST_LEGEND}\n\n")
+    d = command("demo", "build the example class, grade it, show the gradebook")
     d.add_argument("--out", type=Path, default=DEMO_OUT, help="default: %(default)s")
     d.add_argument("--workers", type=_positive_int)
-    gs = sub.add_parser("gradescope", help="grade /autograder/submission for Gradescope")
+    gs = command("gradescope", "grade /autograder/submission for Gradescope")
     gs.add_argument("--root", type=Path, default=Path("/autograder"), help="default: %(default)s")
     gs.add_argument("--seed", type=int, help="default: $AUTOGRADER_SEED, else autograder.toml")
     return parser
+
+
+class _Version(argparse.Action):
+    """``--version``: the grader's version, computed only when asked (it hashes the sources)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"autograder {grader_version()}")
+        parser.exit(0)
+
+
+def _canvas_assignment(text: str) -> tuple[str, str]:
+    assignment, _, canvas_id = text.partition("=")
+    if assignment not in catalog.ASSIGNMENTS or not canvas_id.strip().isdigit():
+        raise argparse.ArgumentTypeError(
+            f"expects ASSIGNMENT=CANVAS_ID with one of {', '.join(catalog.ASSIGNMENTS)} and a "
+            f"number, got {text!r}")
+    return assignment, canvas_id.strip()
 
 
 def _positive_int(text: str) -> int:
@@ -136,16 +200,29 @@ def _grade_with_progress(err: Console, **kwargs) -> list[SubmissionResult]:
 
 
 def _verdict(r: SubmissionResult) -> str:
-    text = r.error or f"{r.score:g}/{r.max_score:g}"
+    text = r.error or f"{points(r.score)}/{points(r.max_score)}"
     return text + (f" [{', '.join(r.flags)}]" if r.flags else "")
 
 
 def _cmd_grade(args, out: Console, err: Console) -> int:
+    from autograder.outputs.platforms.canvas import CanvasOptions
+
+    canvas = CanvasOptions(roster=args.roster, assignment_ids=dict(args.canvas_assignment))
+    canvas.check()  # a bad roster stops here, before any grading
     results = _grade_with_progress(
         err, paths=args.paths, out=args.out, assignment=args.assignment, workers=args.workers,
-        seed=args.seed, sandbox=args.sandbox, timeout=args.timeout,
+        seed=args.seed, sandbox=args.sandbox, timeout=args.timeout, canvas=canvas,
     )
     _print_outputs(out, results, args.out)
+    return _batch_status(err, results)
+
+
+def _batch_status(err: Console, results: list[SubmissionResult]) -> int:
+    """`EXIT_ALL_FAILED` when no submission was graded because of the grader, else 0."""
+    if results and all(GRADER_ERROR in r.flags for r in results):
+        err.print(f"[bold red]every submission ({len(results)}) failed on the grader's side[/]: "
+                  f"the first reason was: {results[0].error}", highlight=False)
+        return EXIT_ALL_FAILED
     return 0
 
 
@@ -171,7 +248,7 @@ def _cmd_check(args, out: Console, err: Console) -> int:
         first = f"{failing.name}: {failing.message}" if failing else ""
         mark = "[green]ok[/]" if p.passed else "[red]fix[/]"
         passed = sum(c.passed for c in p.cases)
-        table.add_row(f"{mark} {name}", f"{p.score:g}/{p.max_score:g}",
+        table.add_row(f"{mark} {name}", f"{points(p.score)}/{points(p.max_score)}",
                       f"{passed}/{len(p.cases)}", first)
     out.print(table)
     for note in r.notes:
@@ -183,7 +260,7 @@ def _cmd_check(args, out: Console, err: Console) -> int:
 
 
 def _cmd_list(args, out: Console, err: Console) -> int:
-    table = Table(title="graded functions")
+    table = Table(title="graded functions", caption=LIST_LEGEND)
     for column in ("assignment", "function", "points"):
         table.add_column(column, justify="right" if column == "points" else "left")
     for a in catalog.ASSIGNMENTS:
@@ -203,7 +280,7 @@ def _cmd_demo(args, out: Console, err: Console) -> int:
                                    seed=DEMO_SEED, timeout=DEMO_TIMEOUT)
     out.print(gradebook_table(results))
     _print_outputs(out, results, args.out)
-    return 0
+    return _batch_status(err, results)
 
 
 def _example_class():
@@ -224,7 +301,7 @@ def gradebook_table(results: list[SubmissionResult]) -> Table:
         table.add_column(column, justify="right" if column == "score" else "left")
     for r in results:
         style = "red" if r.error or r.flags else ""
-        table.add_row(r.student, r.assignment, f"{r.score:.4g}/{r.max_score:g}",
+        table.add_row(r.student, r.assignment, f"{points(r.score)}/{points(r.max_score)}",
                       r.error or ", ".join(r.flags), style=style)
     return table
 

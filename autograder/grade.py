@@ -29,6 +29,7 @@ import functools
 import hashlib
 import json
 import logging
+import math
 import os
 import tomllib
 from collections.abc import Callable, Iterable, Iterator
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
     from autograder.intake.extract import SourceCell
     from autograder.intake.notebook import LoadedNotebook
     from autograder.intake.scan import Finding
+    from autograder.outputs.platforms.canvas import CanvasOptions
 
 COURSE_ROOT = Path(__file__).resolve().parents[1]
 CONFIG_NAME = "autograder.toml"
@@ -153,6 +155,7 @@ def prepare(sub: Submission, seed: int, version: str, course_root: Path = COURSE
             max_score=catalog.max_score(sub.assignment)
             if sub.assignment in catalog.ASSIGNMENTS else 0,
             flags=[*sub.flags, GRADER_ERROR], notes=list(sub.notes), source=sub.source,
+            name=sub.name, origin=sub.origin,
             sha256=hashlib.sha256(sub.data).hexdigest(), seed=seed, grader_version=version,
             error=_failure("reading this notebook", exc))
         return Prepared(result)
@@ -177,6 +180,7 @@ def _prepare(sub: Submission, seed: int, version: str, course_root: Path) -> Pre
     result = SubmissionResult(
         student=sub.student, assignment=assignment, score=0.0, max_score=max_score,
         flags=list(sub.flags), notes=list(sub.notes), source=sub.source,
+        name=sub.name, origin=sub.origin,
         sha256=loaded.sha256 if loaded else hashlib.sha256(sub.data).hexdigest(),
         seed=seed, grader_version=version,
     )
@@ -313,7 +317,7 @@ def score(prepared: Prepared, cases: dict[str, list[Case]], run: RunOutcome) -> 
         for flag in problem.flags:
             if flag not in result.flags:
                 result.flags.append(flag)
-    result.score = round(sum(p.score for p in result.problems.values()), 6)
+    result.score = math.fsum(p.score for p in result.problems.values())  # unrounded: see points
     return result
 
 
@@ -535,6 +539,7 @@ def grade(
     timeout: float | None = None,
     course_root: Path = COURSE_ROOT,
     progress: Progress | None = None,
+    canvas: CanvasOptions | None = None,
 ) -> list[SubmissionResult]:
     """Grade every submission under `paths` into `out`.
 
@@ -560,6 +565,8 @@ def grade(
         Holds ``notebooks/<a>/<a>.ipynb`` (integrity) and ``autograder.toml``.
     progress : callable, optional
         ``progress(done, total, result)`` after each submission.
+    canvas : CanvasOptions, optional
+        The Canvas roster and assignment ids ``canvas.csv`` is built with.
 
     Returns
     -------
@@ -650,19 +657,19 @@ def grade(
         for _ in runnable():  # yields nothing: reports the cached and the unusable
             pass
     results.sort(key=lambda r: (r.student, r.assignment))
-    write_outputs(book, results, batch.notes, paths)
+    write_outputs(book, results, batch.notes, paths, canvas)
     return results
 
 
 def write_outputs(book: Gradebook, results: list[SubmissionResult], notes: list[str],
-                  paths: list) -> None:
+                  paths: list, canvas: CanvasOptions | None = None) -> None:
     """``grades.csv``, ``canvas.csv``, feedback and the summary, whatever one result holds.
 
     The gradebooks are the union of ``results/``: a batch that regrades some
     students updates their rows and keeps everyone else's.
     """
     from autograder.outputs.feedback import write_feedback  # Matplotlib: imported once it is needed
-    from autograder.outputs.platforms.canvas import write_canvas_csv
+    from autograder.outputs.platforms.canvas import write_canvas_gradebook
     from autograder.outputs.platforms.nbgrader_db import write_scores
     from autograder.outputs.report import write_summary
 
@@ -673,8 +680,10 @@ def write_outputs(book: Gradebook, results: list[SubmissionResult], notes: list[
             write_feedback([result], book.out)
         except Exception as exc:  # one odd result costs its own feedback page only
             _failure(f"writing the feedback of {result.student} / {result.assignment}", exc)
-    write_summary(everyone, book.out, notes=notes)
-    write_canvas_csv(everyone, book.out / "canvas.csv")
+    exported = write_canvas_gradebook(everyone, book.out / "canvas.csv", canvas)
+    for note in exported.notes:
+        log.warning("%s", note)
+    write_summary(everyone, book.out, notes=[*notes, *exported.notes])
     for course in _nbgrader_courses(paths):
         written = write_scores(results, course)
         log.info("wrote %d scores into the nbgrader gradebook of %s", written, course)

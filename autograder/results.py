@@ -145,6 +145,11 @@ class SubmissionResult:
     cache_key : str
         Hash of everything the verdict depends on (`autograder.grade.cache_key`):
         a later batch reuses this result only when its key is the same.
+    name : str
+        The student's name for display, as the path or LMS spelled it.
+    origin : str
+        ``"canvas"`` or ``"moodle"`` when `student` is that LMS's number for
+        the student (Canvas's user id, Moodle's participant id); else empty.
     """
 
     student: str
@@ -162,6 +167,8 @@ class SubmissionResult:
     seconds: float = 0.0
     isolation: str = ""
     cache_key: str = ""
+    name: str = ""
+    origin: str = ""
     schema_version: int = SCHEMA_VERSION
 
     def to_dict(self) -> dict[str, Any]:

@@ -250,8 +250,10 @@ def test_zip_with_canvas_names(tmp_path):
         zf.writestr(f"doejohn_124_457_{A}-1.ipynb", b"{")
     (tmp_path / "canvas.zip").write_bytes(buffer.getvalue())
     results = {r.student: r for r in grade([tmp_path / "canvas.zip"], out=tmp_path / "o", **FAST)}
-    assert (results["smithjane"].score, results["smithjane"].flags) == (max_score(A), ["late"])
-    assert results["doejohn"].error.startswith("the file is not valid JSON")
+    # Keyed by the Canvas user id, the login kept as the name.
+    assert (results["123"].score, results["123"].flags) == (max_score(A), ["late"])
+    assert (results["123"].name, results["123"].origin) == ("smithjane", "canvas")
+    assert results["124"].error.startswith("the file is not valid JSON")
     assert not list(tmp_path.glob("*.ipynb"))  # nothing extracted
 
 

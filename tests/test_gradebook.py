@@ -101,15 +101,15 @@ def test_grades_csv_has_a_row_per_student_and_a_column_per_function(tmp_path):
         result("carol", error="the file is not valid JSON"),
     ]))
     assert list(rows[0]) == [
-        "student", "total", "max_total",
+        "student", "name", "total", "max_total",
         "01_conv1d", "01_conv1d:conv_output_length", "01_conv1d:corr1d",
         "01_conv1d:conv1d_single", "01_conv1d:conv1d",
         "02_conv2d", "02_conv2d:corr2d", "02_conv2d:pad2d", "02_conv2d:conv2d",
         "flags", "notes",
     ]
     alice, bob, carol = rows
-    assert (alice["total"], alice["max_total"], alice["01_conv1d"]) == ("5.333", "24", "2.333")
-    assert alice["01_conv1d:corr1d"] == "0.333"
+    assert (alice["total"], alice["max_total"], alice["01_conv1d"]) == ("5.33", "24", "2.33")
+    assert alice["01_conv1d:corr1d"] == "0.33"
     assert alice["01_conv1d:conv1d"] == "0"  # a function without a result scores 0
     assert alice["flags"] == "02_conv2d:forbidden_call"
     assert alice["notes"] == "02_conv2d: cell 3, line 2: `numpy.convolve`"
@@ -118,14 +118,14 @@ def test_grades_csv_has_a_row_per_student_and_a_column_per_function(tmp_path):
 
 
 def test_the_total_is_the_rounded_sum_not_a_sum_of_rounded_scores(tmp_path):
-    # 2 points over 3 cases, twice: 10/3 + 10/3 = 6.667, while 3.333 + 3.333 = 6.666.
+    # 2 points over 3 cases, twice: 10/3 + 10/3 = 6.67, while 3.33 + 3.33 = 6.66.
     third = round(10 / 3, 6)
     rows = read_csv(Gradebook(tmp_path).write_csv([
         result("alice", scores={"corr1d": third}),
         result("alice", "02_conv2d", {"corr2d": third}),
     ]))
-    assert (rows[0]["01_conv1d"], rows[0]["02_conv2d"]) == ("3.333", "3.333")
-    assert rows[0]["total"] == "6.667"
+    assert (rows[0]["01_conv1d"], rows[0]["02_conv2d"]) == ("3.33", "3.33")
+    assert rows[0]["total"] == "6.67"
 
 
 def test_atomic_write_leaves_no_temporary_file(tmp_path):

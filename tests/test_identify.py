@@ -54,12 +54,54 @@ def test_canvas_names_with_late_and_resubmission(tmp_path):
     write(tmp_path / "doejohn_late_23456_78901_01_conv1d-1.ipynb")
     write(tmp_path / "doejohn_late_23456_78800_01_conv1d.ipynb")  # older submission id
     subs = collect([tmp_path])
-    assert who(subs) == [("doejohn", "01_conv1d", ("late",)), ("smithjane", "01_conv1d", ())]
-    kept = next(s for s in subs if s.student == "doejohn")
+    # Keyed by the Canvas user id; the login is the name shown beside it.
+    assert who(subs) == [("12345", "01_conv1d", ()), ("23456", "01_conv1d", ("late",))]
+    assert {s.student: (s.name, s.origin) for s in subs} == {
+        "12345": ("smithjane", "canvas"), "23456": ("doejohn", "canvas")}
+    kept = next(s for s in subs if s.student == "23456")
     assert kept.source.endswith("78901_01_conv1d-1.ipynb")
     assert kept.notes[0].endswith("the newest by its LMS submission id; ignored "
                                   f"'{tmp_path / 'doejohn_late_23456_78800_01_conv1d.ipynb'}' "
-                                  "(another file for doejohn / 01_conv1d)")
+                                  "(another file for 23456 / 01_conv1d)")
+
+
+def test_two_canvas_students_with_one_name_stay_two(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("smithjohn_12346_900_01_conv1d.ipynb", CONV1D)
+        zf.writestr("smithjohn_12350_901_01_conv1d.ipynb", CONV2D)
+        zf.writestr("smithjohn_late_12350_905_01_conv1d-1.ipynb", CONV1D)  # 12350's newer one
+        zf.writestr("g\u00f3mezjos\u00e9_12360_902_01_conv1d.ipynb", CONV1D)
+    batch = collect_batch([write(tmp_path / "submissions.zip", buffer.getvalue())])
+    by = {s.student: s for s in batch.submissions}
+    assert sorted(by) == ["12346", "12350", "12360"]
+    assert by["12346"].name == by["12350"].name == "smithjohn"
+    assert by["12346"].data == CONV1D and by["12346"].notes == []
+    assert by["12350"].source.endswith("smithjohn_late_12350_905_01_conv1d-1.ipynb")
+    assert by["12350"].flags == ["late"]
+    assert by["12360"].name == "gómezjosé"
+    assert not any("collision" in n for n in batch.notes)
+
+
+def test_moodle_flat_and_folder_downloads_key_by_participant_id(tmp_path):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        zf.writestr("Jane Doe_1234567_assignsubmission_file_01_conv1d.ipynb", CONV1D)
+        zf.writestr("Jos\u00e9 Garc\u00eda_1234568_assignsubmission_file/Untitled.ipynb", CONV2D)
+        zf.writestr("Jane Doe_1234570_assignsubmission_file_01_conv1d.ipynb", CONV1D)  # namesake
+        zf.writestr("Jane Doe_1234567_assignsubmission_onlinetext_onlinetext.html", b"<p>hi</p>")
+    write(tmp_path / "moodle.zip", buffer.getvalue())
+    # The same download unpacked: the folder form on disk.
+    write(tmp_path / "unpacked" / "\u5f20\u4f1f_1234580_assignsubmission_file" / "nb.ipynb", CONV1D)
+    subs = collect([tmp_path / "moodle.zip", tmp_path / "unpacked"])
+    got = {s.student: (s.name, s.assignment, s.origin) for s in subs}
+    assert got == {
+        "1234567": ("Jane Doe", "01_conv1d", "moodle"),
+        "1234568": ("José García", "02_conv2d", "moodle"),  # assignment from its cells
+        "1234570": ("Jane Doe", "01_conv1d", "moodle"),
+        "1234580": ("张伟", "01_conv1d", "moodle"),
+    }
+    assert all(s.notes == [] and s.error is None for s in subs)
 
 
 def test_zip_members_are_read_in_memory_and_their_names_only_parsed(tmp_path):
@@ -71,7 +113,7 @@ def test_zip_members_are_read_in_memory_and_their_names_only_parsed(tmp_path):
         zf.writestr("readme.txt", b"not a notebook")
     archive = write(tmp_path / "scratch" / "submissions.zip", buffer.getvalue())
     subs = collect([archive])
-    assert who(subs) == [("escaped", "01_conv1d", ()), ("olu", "01_conv1d", ())]
+    assert who(subs) == [("34567", "01_conv1d", ()), ("escaped", "01_conv1d", ())]
     assert subs[0].data == CONV1D
     assert sorted(p.name for p in tmp_path.rglob("*")) == ["scratch", "submissions.zip"]
 
@@ -160,8 +202,8 @@ def test_a_300_character_login_gives_a_bounded_id(tmp_path):
     login = "x" * 300
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
-        zf.writestr(f"{login}_1_2_01_conv1d.ipynb", CONV1D)
-        zf.writestr(f"{login}y_1_3_01_conv1d.ipynb", CONV1D)
+        zf.writestr(f"{login}_01_conv1d.ipynb", CONV1D)
+        zf.writestr(f"{login}y_01_conv1d.ipynb", CONV1D)
     subs = collect([write(tmp_path / "c.zip", buffer.getvalue())])
     assert len({s.student for s in subs}) == 2
     assert all(len(s.student) <= MAX_ID_CHARS and s.student.startswith("xxx") for s in subs)
@@ -224,7 +266,7 @@ def test_archive_caps_hold_for_the_whole_batch(tmp_path, monkeypatch):
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as zf:
             for i in range(2):
-                zf.writestr(f"s{k}{i}_1_{k}{i}_01_conv1d.ipynb", CONV1D)
+                zf.writestr(f"s{k}{i}_{k}{i}_{k}{i}_01_conv1d.ipynb", CONV1D)
         write(tmp_path / "in" / f"bomb{k}.zip", buffer.getvalue())
     subs = collect([tmp_path / "in"])
     assert len(subs) == 4

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import json
 import os
 import shutil
@@ -17,7 +18,12 @@ import pytest
 from nbgrader.api import Gradebook
 
 from autograder import catalog
-from autograder.outputs.platforms.canvas import write_canvas_csv
+from autograder.outputs.platforms.canvas import (
+    STUDENT_COLUMNS,
+    CanvasOptions,
+    write_canvas_csv,
+    write_canvas_gradebook,
+)
 from autograder.outputs.platforms.gradescope import GRADER_FAILED, run
 from autograder.outputs.platforms.gradescope_bundle import build_bundle
 from autograder.outputs.platforms.nbgrader_db import course_settings, write_scores
@@ -33,7 +39,9 @@ def _csv(path: Path) -> list[list[str]]:
 
 
 def test_canvas_csv_without_roster_puts_the_student_id_in_sis_login(tmp_path):
-    rows = _csv(write_canvas_csv(sample_results(), tmp_path / "canvas.csv"))
+    export = write_canvas_gradebook(sample_results(), tmp_path / "canvas.csv")
+    assert export.notes == []  # not a Canvas course: no warning about bare headers
+    rows = _csv(export.path)
     assert rows[0] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section",
                        "01_conv1d", "02_conv2d"]
     assert rows[1] == ["Points Possible", "", "", "", "", "12", "11"]
@@ -72,11 +80,83 @@ def test_canvas_csv_with_a_roster_matches_logins_and_keeps_canvas_headers(tmp_pa
     assert [r[3] for r in rows[5:]] == sorted(["carol", HOSTILE])
 
 
-def test_canvas_roster_without_logins_is_refused(tmp_path):
+def test_canvas_roster_without_ids_is_refused(tmp_path):
     bad = tmp_path / "names.csv"
     bad.write_text("Student,Section\nAlice,A\n")
-    with pytest.raises(ValueError, match=r"write_canvas_csv: roster .* has no SIS Login ID column"):
+    with pytest.raises(ValueError, match=r"canvas roster .* has no ID column; expected the "
+                                         r"gradebook CSV exported from Canvas"):
         write_canvas_csv(sample_results(), tmp_path / "canvas.csv", roster=bad)
+    with pytest.raises(ValueError, match=r"canvas roster .* cannot be read"):
+        CanvasOptions(roster=tmp_path / "missing.csv").check()
+
+
+# A gradebook exported from Canvas (Grades > Export) as it comes: BOM, Integration ID,
+# a Points Possible row, a Manual Posting row, read-only totals, the Test Student.
+CANVAS_EXPORT = (
+    "\ufeffStudent,ID,SIS User ID,SIS Login ID,Integration ID,Section,"
+    "Conv 1-D: 01_conv1d (4321),Quiz 1 (77),Current Points,Final Score\r\n"
+    ",,,,,,Manual Posting,,,\r\n"
+    "    Points Possible,,,,,,12.00,5.00,(read only),(read only)\r\n"
+    '"Smith, John",12346,S-1,jsmith,,Section A,,4.00,4.00,33.33\r\n'
+    '"Smith, John",12350,S-2,jsmith2,,Section B,1.00,5.00,6.00,35.29\r\n'
+    '"Doe, Ann",12351,S-3,adoe,,Section A,,,0.00,0.00\r\n'
+    '"Student, Test",99999,,,,,,,0.00,0.00\r\n'
+)
+
+
+def _canvas_results(tmp_path):
+    """Two students both called smithjohn and one the roster lacks, graded from a zip."""
+    from autograder.intake.identify import collect
+    from autograder.results import SubmissionResult
+
+    buffer = io.BytesIO()
+    nb = nbformat.writes(nbformat.v4.new_notebook()).encode()
+    with zipfile.ZipFile(buffer, "w") as zf:
+        for uid, sid in (("12346", 900), ("12350", 901), ("13000", 902)):
+            zf.writestr(f"{'leejo' if uid == '13000' else 'smithjohn'}_{uid}_{sid}_01_conv1d.ipynb",
+                        nb)
+    (tmp_path / "submissions.zip").write_bytes(buffer.getvalue())
+    subs = collect([tmp_path / "submissions.zip"], "01_conv1d")
+    scores = {"12346": 9.058823529411764, "12350": 12.0, "13000": 2.675}
+    return [SubmissionResult(s.student, s.assignment, scores[s.student], 12.0, name=s.name,
+                             origin=s.origin) for s in subs]
+
+
+def test_canvas_zip_and_roster_import_in_canvas_format_with_ids(tmp_path):
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(CANVAS_EXPORT.encode("utf-8"))
+    results = _canvas_results(tmp_path)
+    assert sorted(r.student for r in results) == ["12346", "12350", "13000"]
+    export = write_canvas_gradebook(results, tmp_path / "canvas.csv", CanvasOptions(roster))
+    rows = _csv(export.path)
+    # Canvas's import columns, the assignment under the roster's own "Name (id)" header.
+    assert rows[0] == STUDENT_COLUMNS + ["Conv 1-D: 01_conv1d (4321)"]
+    assert rows[1] == ["Points Possible", "", "", "", "", "12"]
+    assert rows[2] == ["Smith, John", "12346", "S-1", "jsmith", "Section A", "9.06"]
+    assert rows[3] == ["Smith, John", "12350", "S-2", "jsmith2", "Section B", "12"]
+    assert rows[4] == ["Doe, Ann", "12351", "S-3", "adoe", "Section A", ""]
+    assert rows[5] == ["Student, Test", "99999", "", "", "", ""]
+    # Not on the roster: listed, and kept with its Canvas id (never dropped).
+    assert rows[6] == ["leejo", "13000", "", "", "", "2.68"]
+    assert len(rows) == 7
+    assert export.unmatched == ["13000"]
+    assert any("1 graded student(s) are not on the roster" in n and "leejo (13000)" in n
+               for n in export.notes)
+
+
+def test_canvas_assignment_id_from_a_flag_without_roster(tmp_path):
+    results = _canvas_results(tmp_path)
+    bare = write_canvas_gradebook(results, tmp_path / "bare.csv")
+    assert _csv(bare.path)[0][-1] == "01_conv1d"
+    assert any("Canvas would create a new assignment" in n for n in bare.notes)
+    export = write_canvas_gradebook(results, tmp_path / "canvas.csv",
+                                    CanvasOptions(assignment_ids={"01_conv1d": "4321"}))
+    rows = _csv(export.path)
+    assert rows[0] == STUDENT_COLUMNS + ["01_conv1d (4321)"]
+    assert {r[1]: (r[0], r[3], r[5]) for r in rows[2:]} == {
+        "12346": ("smithjohn", "", "9.06"), "12350": ("smithjohn", "", "12"),
+        "13000": ("leejo", "", "2.68")}
+    assert export.notes == [] and export.unmatched == []
 
 
 # ----------------------------------------------------------------------------- nbgrader
@@ -287,3 +367,88 @@ def test_canvas_roster_matches_a_login_its_id_had_to_escape(tmp_path):
     rows = _csv(write_canvas_csv([graded], tmp_path / "canvas.csv", roster=roster))
     assert rows[2] == ["Smith Alice", "7", "S7", "alice smith", "A", "12"]
     assert len(rows) == 3  # matched, not added again under its id
+
+
+# ----------------------------------------------------------------------------- Gradescope, more
+
+DOCKER_CAPS = ("-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap,"
+               "+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap")
+
+
+def _titled(root: Path, title: str) -> Path:
+    (root / "submission_metadata.json").write_text(json.dumps({
+        "users": [{"email": "fk@example.edu"}], "assignment": {"title": title, "id": 1}}))
+    return root
+
+
+def test_gradescope_a_notebook_of_another_assignment_is_not_graded_as_it(tmp_path, monkeypatch):
+    monkeypatch.setenv("AUTOGRADER_SEED", "7")
+    # The student uploads their 02_conv2d notebook, renamed, to the 01_conv1d assignment.
+    root = _titled(_autograder_tree(tmp_path, REPO / "notebooks" / "02_conv2d" / "02_conv2d.ipynb"),
+                   "Homework 1: 01_conv1d")
+    shutil.move(root / "submission" / "my homework.ipynb", root / "submission" / "01_conv1d.ipynb")
+    assert run(root) == 0
+    results = json.loads((root / "results" / "results.json").read_text())
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    assert results["score"] == 0
+    assert results["output"].startswith(
+        "**Wrong notebook:** this notebook is for another assignment: its cells are those of "
+        "02_conv2d, but this Gradescope assignment grades 01_conv1d")
+    assert "upload your 01_conv1d.ipynb" in results["output"]
+    # Its tests are 01_conv1d's functions, none graded.
+    assert [t["name"] for t in results["tests"]] == [
+        p.name for p in catalog.problems_for("01_conv1d")]
+    assert all(t["score"] == 0 and t["output"].startswith("Not graded: this notebook is for")
+               for t in results["tests"])
+
+
+def test_gradescope_missing_root_is_an_error_and_creates_nothing(tmp_path):
+    missing = tmp_path / "no" / "autograder"
+    proc = subprocess.run([str(Path(sys.executable).parent / "autograder"), "gradescope",
+                           "--root", str(missing)], capture_output=True, text=True, timeout=300,
+                          env={**os.environ, "COLUMNS": "300"})
+    assert proc.returncode == 2, proc.stderr
+    assert f"--root '{missing}' is not a folder" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not shutil.which("setpriv"), reason="needs setpriv (util-linux)")
+def test_gradescope_bundle_grades_under_docker_capabilities(open_tmp, monkeypatch):
+    """The uploaded zip, unpacked as Gradescope does, run by its run_autograder under the
+    capabilities Docker gives a container: the bundle's own copy of the code grades."""
+    root = open_tmp / "autograder"
+    bundle = build_bundle(open_tmp / "autograder.zip", seed=4242, repo=REPO)
+    with zipfile.ZipFile(bundle) as z:
+        z.extractall(root / "source")
+    (root / "source" / "run_autograder").chmod(0o755)
+    (root / "submission").mkdir()
+    shutil.copy(REPO / "solutions" / "01_conv1d" / "01_conv1d.ipynb",
+                root / "submission" / "conv1d answers.ipynb")
+    _titled(root, "HW1 (01_conv1d)")
+    env = {k: v for k, v in os.environ.items() if k != "AUTOGRADER_SEED"}
+    env |= {"AUTOGRADER_ROOT": str(root), "AUTOGRADER_VENV": sys.prefix,
+            "PYTHONPATH": str(root / "source" / "project")}
+    proc = subprocess.run(["setpriv", f"--bounding-set={DOCKER_CAPS}", "--",
+                           str(root / "source" / "run_autograder")],
+                          capture_output=True, text=True, env=env, timeout=900, cwd=open_tmp)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"from {root / 'source' / 'project' / 'autograder'}" in proc.stdout
+    text = (root / "results" / "results.json").read_text()
+    results = json.loads(text)
+    jsonschema.validate(results, RESULTS_SCHEMA)
+    assert results["score"] == catalog.max_score("01_conv1d"), results["output"]
+    assert all(t["status"] == "passed" for t in results["tests"])
+    assert "4242" not in text
+
+
+def test_canvas_roster_points_that_differ_are_noted(tmp_path):
+    roster = tmp_path / "export.csv"
+    roster.write_bytes(CANVAS_EXPORT.replace(",12.00,5.00,", ",10.00,5.00,").encode())
+    export = write_canvas_gradebook(_canvas_results(tmp_path), tmp_path / "canvas.csv",
+                                    CanvasOptions(roster))
+    assert any("'Conv 1-D: 01_conv1d (4321)' is worth 10.00 points in Canvas but 12 here" in n
+               for n in export.notes)
+    # The export still says the grader's points possible; Canvas keeps its own on import.
+    assert _csv(export.path)[1][-1] == "12"

@@ -4,8 +4,14 @@ Inputs are notebook files, folders of them (nbgrader's
 ``submitted/<student>/<assignment>/<notebook>.ipynb`` tree or any layout), and
 ``.zip`` archives as an LMS hands them out. Canvas names its files
 ``<login>_<userid>_<submissionid>_<name>.ipynb``, with ``_late`` after the
-login for late submissions. Archive members are read into memory, with size
-caps, and their names are only parsed, never used as paths.
+login for late submissions; Moodle's assignment download names them
+``<Full Name>_<participant id>_assignsubmission_file_<name>.ipynb``, or puts
+them in a folder ``<Full Name>_<participant id>_assignsubmission_file/``.
+An LMS submission is keyed by the LMS's own number (Canvas's user id,
+Moodle's participant id): two students both called ``smithjohn`` stay two,
+and the name is kept beside the key for display (`Submission.name`, with
+`Submission.origin` saying which LMS). Archive members are read into memory,
+with size caps, and their names are only parsed, never used as paths.
 
 The assignment comes from, in order: the ``assignment`` argument, a folder
 named after an assignment, the file name, then the notebook's cells (their
@@ -50,6 +56,10 @@ _HASH_CHARS = 10
 
 UNKNOWN_ASSIGNMENT = "unknown"
 _CANVAS = re.compile(r"(?P<login>.+?)(?P<late>_late)?_(?P<uid>\d+)_(?P<sid>\d+)_(?P<name>.+)")
+# Moodle: "<Full Name>_<participant id>_assignsubmission_file_<file>", or the folder without <file>.
+_MOODLE = re.compile(r"(?P<fullname>.+?)_(?P<pid>\d+)_assignsubmission_[a-z]+(?:_(?P<name>.*))?",
+                     re.S)
+CANVAS, MOODLE = "canvas", "moodle"
 _ASSIGNMENT_IN_NAME = re.compile("|".join(re.escape(a) for a in ASSIGNMENTS))
 # A time in an LMS file name (Moodle, Blackboard): 2024-03-01-14-05-09, 2024-03-01T14:05:09...
 _STAMP_IN_NAME = re.compile(r"(\d{4})-(\d{2})-(\d{2})[-_ T](\d{2})[-:_](\d{2})[-:_](\d{2})")
@@ -84,6 +94,9 @@ class Submission:
         nbgrader's ``timestamp.txt``.
     mtime : float
         The file's (or archive member's) modification time.
+    origin : str
+        ``"canvas"`` or ``"moodle"`` when `student` is that LMS's number for
+        the student (`name` is then the LMS's name for them); else empty.
     """
 
     student: str
@@ -97,6 +110,7 @@ class Submission:
     name: str = ""
     stamp: float | None = None
     mtime: float = 0.0
+    origin: str = ""
 
 
 @dataclass
@@ -402,13 +416,18 @@ def _identify(found: _Found, forced: str | None) -> Submission:
     dirs = parts[:-1]
     sub = Submission(student="", assignment="", data=data, source=source, error=found.error,
                      stamp=found.stamp, mtime=found.mtime)
+    moodle = _MOODLE.fullmatch(name) or (_MOODLE.fullmatch(dirs[-1]) if dirs else None)
     canvas = _CANVAS.fullmatch(name)
     # <student>/<assignment>/...: the folder names the student, whatever lies below it.
     folder = next((i for i, d in enumerate(dirs) if i >= 1 and d in ASSIGNMENTS), None)
     if folder is not None:
         sub.name, from_path = dirs[folder - 1], dirs[folder]
+    elif moodle:
+        sub.name, sub.origin = unicodedata.normalize("NFC", moodle["fullname"]), MOODLE
+        from_path = _assignment_in(name) or _assignment_in("/".join(dirs))
     elif canvas:
-        sub.name, from_path = canvas["login"], _assignment_in(canvas["name"])
+        sub.name, sub.origin = canvas["login"], CANVAS
+        from_path = _assignment_in(canvas["name"])
         sub.order = int(canvas["sid"])
         if canvas["late"]:
             sub.flags.append("late")
@@ -426,8 +445,10 @@ def _identify(found: _Found, forced: str | None) -> Submission:
             sub.notes.append(
                 f"could not tell the student from {source!r}; recorded as {sub.name!r}"
             )
-    sub.student = student_id(sub.name)
-    from_content = _assignment_from_content(data)
+    # An LMS's number is the key (names repeat; numbers do not), the name is for display.
+    uid = moodle["pid"] if sub.origin == MOODLE else canvas["uid"] if sub.origin == CANVAS else None
+    sub.student = student_id(str(int(uid)) if uid else sub.name)
+    from_content = assignment_from_content(data)
     sub.assignment = forced or from_path or from_content or UNKNOWN_ASSIGNMENT
     if sub.assignment == UNKNOWN_ASSIGNMENT and sub.error is None:
         sub.notes.append(
@@ -446,8 +467,11 @@ def _assignment_in(name: str) -> str | None:
     return match.group(0) if match else None
 
 
-def _assignment_from_content(data: bytes) -> str | None:
-    """The assignment most of the notebook's graded functions belong to, if any."""
+def assignment_from_content(data: bytes) -> str | None:
+    """The assignment most of the notebook's graded functions belong to, if any.
+
+    Read from the nbgrader ``grade_id`` of its cells, whatever the file is called.
+    """
     try:
         raw = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
@@ -482,18 +506,22 @@ def _dedupe(found: list[Submission], notes: list[str]) -> list[Submission]:
     """One submission per (student, assignment): the newest; distinct names never merge."""
     groups: dict[tuple[str, str], dict[str, list[Submission]]] = {}
     for sub in found:
-        groups.setdefault((sub.student, sub.assignment), {}).setdefault(sub.name, []).append(sub)
+        # An LMS number is one student whatever name came with it (a renamed account).
+        spelling = f"\0{sub.origin}" if sub.origin else sub.name
+        groups.setdefault((sub.student, sub.assignment), {}).setdefault(spelling, []).append(sub)
     kept: list[Submission] = []
     for (student, assignment), by_name in groups.items():
         if len(by_name) > 1:  # two spellings gave one id: keep both, under distinct ids
-            for name in sorted(by_name)[1:]:
-                digest = hashlib.sha256(name.encode("utf-8", "surrogatepass")).hexdigest()
+            first = by_name[sorted(by_name)[0]][0].name  # an LMS key sorts first: it keeps the id
+            for spelling in sorted(by_name)[1:]:
+                name = by_name[spelling][0].name
+                digest = hashlib.sha256(spelling.encode("utf-8", "surrogatepass")).hexdigest()
                 new_id = f"{student[: MAX_ID_CHARS - _HASH_CHARS - 1]}~{digest[:_HASH_CHARS]}"
-                for sub in by_name[name]:
+                for sub in by_name[spelling]:
                     sub.student = new_id
                     sub.notes.append(f"recorded as {new_id!r}: the id {student!r} is already "
-                                     f"another student's ({sorted(by_name)[0]!r})")
-                notes.append(f"id collision: {name!r} and {sorted(by_name)[0]!r} both give "
+                                     f"another student's ({first!r})")
+                notes.append(f"id collision: {name!r} and {first!r} both give "
                              f"{student!r}; {name!r} is recorded as {new_id!r}")
         for subs in by_name.values():
             # Stable: among equal keys the last found (in path order) wins.

@@ -20,16 +20,37 @@ from pathlib import Path
 
 from autograder.catalog import ASSIGNMENTS, problems_for
 from autograder.intake.identify import safe_name
+from autograder.outputs.points import points
 from autograder.results import SubmissionResult, bounded, cut
 
 NOTES_CELL_LIMIT = 10_000  # characters of one student's notes in grades.csv
 
 
+def current_umask() -> int:
+    """The process's umask, read without changing it where Linux shows it."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)  # elsewhere: set and restore at once
+    os.umask(mask)
+    return mask
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` so that readers see the old file or the new one, never half."""
+    """Write `text` to `path` so that readers see the old file or the new one, never half.
+
+    The file gets the mode a plain ``open(path, "w")`` would give (0644 under
+    the usual umask 022), not the 0600 of a temporary file: other TAs and a
+    web server read the feedback. No output holds a secret (results leave the
+    seed out: `SubmissionResult.to_dict`).
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, 0o666 & ~current_umask())
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
             fh.flush()
@@ -100,7 +121,9 @@ class Gradebook:
     def write_csv(self, results: list[SubmissionResult]) -> Path:
         """Write ``grades.csv``: one row per student.
 
-        Columns: ``student``, ``total``, ``max_total``, then for each assignment
+        Columns: ``student`` (the id), ``name`` (as the path or LMS spelled it,
+        e.g. Moodle's full name beside its participant id), ``total``,
+        ``max_total``, then for each assignment
         present ``<assignment>`` and one ``<assignment>:<function>`` per graded
         function, then ``flags`` (``<assignment>:<flag>``) and ``notes`` (errors
         and identification warnings). An assignment a student did not submit
@@ -108,7 +131,7 @@ class Gradebook:
         """
         assignments = [a for a in ASSIGNMENTS if any(r.assignment == a for r in results)]
         # Submissions whose assignment is unknown have no columns, only a note.
-        columns = ["student", "total", "max_total"]
+        columns = ["student", "name", "total", "max_total"]
         for a in assignments:
             columns += [a] + [f"{a}:{p.name}" for p in problems_for(a)]
         columns += ["flags", "notes"]
@@ -116,15 +139,16 @@ class Gradebook:
         # Unrounded sums: adding the rounded cells would carry their rounding errors along.
         totals: dict[str, tuple[float, float]] = {}
         for r in sorted(results, key=lambda r: (r.student, r.assignment)):
-            row = rows.setdefault(r.student, {"student": r.student, "flags": "", "notes": ""})
+            row = rows.setdefault(r.student, {"student": r.student, "name": r.name or r.student,
+                                              "flags": "", "notes": ""})
             total, max_total = totals.get(r.student, (0.0, 0.0))
             totals[r.student] = (total + r.score, max_total + r.max_score)
-            row["total"], row["max_total"] = map(_num, totals[r.student])
+            row["total"], row["max_total"] = map(points, totals[r.student])
             if r.assignment in assignments:
-                row[r.assignment] = _num(r.score)
+                row[r.assignment] = points(r.score)
                 for p in problems_for(r.assignment):
                     pr = r.problems.get(p.name)
-                    row[f"{r.assignment}:{p.name}"] = _num(pr.score if pr else 0.0)
+                    row[f"{r.assignment}:{p.name}"] = points(pr.score if pr else 0.0)
             row["flags"] = ";".join(filter(None, [row["flags"]] + [
                 f"{r.assignment}:{f}" for f in r.flags
             ]))
@@ -139,8 +163,3 @@ class Gradebook:
         path = self.out / "grades.csv"
         atomic_write_text(path, buffer.getvalue())
         return path
-
-
-def _num(x: float) -> str:
-    """Scores as short decimals: 12, 10.5, 3.333."""
-    return f"{round(x, 3):g}"

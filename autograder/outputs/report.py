@@ -22,9 +22,10 @@ from autograder import catalog
 from autograder.outputs.feedback import words
 from autograder.outputs.feedback.html import environment
 from autograder.outputs.feedback.plots import data_uri, new_figure
-from autograder.outputs.feedback.view import points
+from autograder.outputs.feedback.view import student_label
 from autograder.outputs.feedback.write import feedback_path
 from autograder.outputs.gradebook import atomic_write_text
+from autograder.outputs.points import points
 from autograder.results import SubmissionResult
 
 SLOWEST = 10
@@ -125,7 +126,7 @@ def render_summary(results: list[SubmissionResult], notes: Sequence[str] = ()) -
 def _line(result: SubmissionResult, flags: list[str], notes: list[str] = ()) -> SubmissionLine:
     rel = feedback_path(Path("."), result.student, result.assignment)
     return SubmissionLine(
-        student=result.student,
+        student=student_label(result),
         assignment=result.assignment,
         score=points(result.score),
         max_score=points(result.max_score),

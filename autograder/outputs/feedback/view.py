@@ -32,6 +32,7 @@ from autograder.outputs.feedback.arrays import (
     format_pair,
     format_values,
 )
+from autograder.outputs.points import points
 from autograder.results import CaseResult, ProblemResult, SubmissionResult
 
 STAGES = ("type", "shape", "values")
@@ -147,15 +148,6 @@ class FeedbackView:
     problems: list[ProblemView]
 
 
-def points(x: float) -> str:
-    """Points with at most two decimals and no trailing zeros.
-
-    >>> points(2.0), points(2.6666666), points(0.5)
-    ('2', '2.67', '0.5')
-    """
-    return f"{x:.2f}".rstrip("0").rstrip(".")
-
-
 def shape_text(shape: Any) -> str:
     """A shape as Python prints a tuple.
 
@@ -174,12 +166,19 @@ def index_text(index: Any) -> str:
     return f"[{index}]"
 
 
+def student_label(result: SubmissionResult) -> str:
+    """The student as shown: an LMS's number with the name it came with, ``smithjohn (12346)``."""
+    if result.origin and result.name and result.name != result.student:
+        return f"{result.name} ({result.student})"
+    return result.student
+
+
 def build_view(result: SubmissionResult) -> FeedbackView:
     """The view of one submission, functions in notebook order."""
     known = {p.name: i for i, p in enumerate(catalog.PROBLEMS)}
     names = sorted(result.problems, key=lambda n: (known.get(n, len(known)), n))
     return FeedbackView(
-        student=result.student,
+        student=student_label(result),
         assignment=result.assignment,
         score=points(result.score),
         max_score=points(result.max_score),

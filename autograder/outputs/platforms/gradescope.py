@@ -7,6 +7,13 @@ in ``/autograder/submission_metadata.json``, runs ``run_autograder`` and reads
 `autograder.grade.grade` as a batch, with ``/autograder/source`` as the course
 root (release notebooks and the grading seed come with the zip).
 
+The Gradescope assignment's title names the course assignment it grades
+(``01_conv1d``, as in "Homework 1: 01_conv1d"): a notebook whose cells are
+another assignment's gets a message saying so and 0, not a grade as the
+other assignment. Scores in results.json keep full precision, as in every
+JSON the grader writes (the total is the sum of the tests); what is printed
+is rounded by `autograder.outputs.points`, as everywhere.
+
 Each graded function gives up to two Gradescope tests: its public cases
 (``visible``: the student can run them with ``check()`` anyway) and its hidden
 cases (``after_published``). Each test's output is the function's feedback over
@@ -16,6 +23,7 @@ those cases only, so nothing about hidden cases shows before grades are publishe
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 import tempfile
@@ -26,14 +34,16 @@ from typing import Any
 
 from autograder import catalog
 from autograder.grade import grade
-from autograder.intake.identify import collect, safe_name
+from autograder.intake.identify import assignment_from_content, collect, safe_name
 from autograder.outputs.feedback.markdown import prose, render_problem
-from autograder.outputs.feedback.view import build_problem_view, points
+from autograder.outputs.feedback.view import build_problem_view
 from autograder.outputs.feedback.words import flag_sentence
 from autograder.outputs.gradebook import atomic_write_text
+from autograder.outputs.points import points
 from autograder.results import CaseResult, SubmissionResult
 
 PUBLIC, HIDDEN = "visible", "after_published"
+WRONG_ASSIGNMENT = "this notebook is for another assignment"
 GRADER_FAILED = (
     "The autograder could not grade this submission because of a problem on the course's "
     "side, not in your notebook. Your instructor can see the details; please let them know."
@@ -57,9 +67,23 @@ def run(root: Path = Path("/autograder"), seed: int | None = None) -> int:
         0 when the submission was graded (whatever its score); 1 when the grader
         itself failed, in which case results.json says so and stdout, which only
         instructors see, holds the traceback.
+
+    Raises
+    ------
+    ValueError
+        `root` is not a folder: nothing is created there (a typo in ``--root``
+        must not leave a results.json with a 0 behind).
     """
     root = Path(root)
+    if not root.is_dir():
+        raise ValueError(f"gradescope: --root {str(root)!r} is not a folder; expected "
+                         "Gradescope's /autograder (source/, submission/, "
+                         "submission_metadata.json)")
     started = time.monotonic()
+    import autograder
+    from autograder.grade import grader_version
+
+    print(f"autograder {grader_version()} from {Path(autograder.__file__).parent}")
     try:
         result = grade_submission(root, seed)
         payload, status = results_json(result, time.monotonic() - started), 0
@@ -81,9 +105,22 @@ def grade_submission(root: Path, seed: int | None = None) -> SubmissionResult:
     wanted = _assignment_in_title(root / "submission_metadata.json")
     notebooks = collect([root / "submission"]) if (root / "submission").is_dir() else []
     known = [s for s in notebooks if s.assignment in catalog.ASSIGNMENTS]
-    pick = next((s for s in known if s.assignment == wanted), known[0] if known else None)
+    readable = [s for s in notebooks if not s.error]
+    # The notebook whose cells are the assignment's, else the one named after it, else any.
+    pick = next((s for s in readable if wanted and assignment_from_content(s.data) == wanted),
+                None)
+    pick = pick or next((s for s in known if s.assignment == wanted), known[0] if known else None)
     pick = pick or (notebooks[0] if notebooks else None)
     assignment = pick.assignment if pick and pick.assignment in catalog.ASSIGNMENTS else wanted
+    looks_like = assignment_from_content(pick.data) if pick and not pick.error else None
+    if wanted and pick is not None and not pick.error and looks_like not in (None, wanted):
+        return SubmissionResult(
+            student, wanted, 0.0, catalog.max_score(wanted),
+            error=(f"{WRONG_ASSIGNMENT}: its cells are those of "
+                   f"{looks_like}, but this Gradescope assignment grades {wanted}. Nothing was "
+                   f"graded; upload your {wanted}.ipynb instead"))
+    if wanted and assignment != wanted and pick is not None and not pick.error:
+        assignment = wanted  # the title is the authority; the name only a hint
     if pick is None or pick.error:
         return SubmissionResult(
             student, assignment or "unknown", 0.0,
@@ -112,7 +149,7 @@ def grade_submission(root: Path, seed: int | None = None) -> SubmissionResult:
 def results_json(result: SubmissionResult, seconds: float) -> dict[str, Any]:
     """Gradescope's results.json for one graded submission."""
     return {
-        "score": round(result.score, 6),
+        "score": result.score,
         "execution_time": round(seconds),
         "output": overview(result),
         "output_format": "md",
@@ -126,7 +163,9 @@ def results_json(result: SubmissionResult, seconds: float) -> dict[str, Any]:
 def overview(result: SubmissionResult) -> str:
     """Top-level text: what concerns the whole notebook, nothing per hidden case."""
     lines = []
-    if result.error:
+    if result.error and result.error.startswith(WRONG_ASSIGNMENT):
+        lines += [f"**Wrong notebook:** {prose(result.error)}.", ""]
+    elif result.error:
         lines += [f"**Your notebook could not be graded:** {prose(result.error)}", "",
                   "Open it in JupyterLab, run *Restart Kernel and Run All Cells*, fix the first "
                   "error, save, and submit again.", ""]
@@ -154,7 +193,7 @@ def tests(result: SubmissionResult) -> list[dict[str, Any]]:
             if cases:
                 out.append(_test(f"{name} ({label})", problem, cases, visibility))
         if not problem.cases:
-            out.append({"name": name, "score": round(problem.score, 6),
+            out.append({"name": name, "score": problem.score,
                         "max_score": problem.max_score, "status": "failed",
                         "output": "No case could be run for this function.",
                         "visibility": PUBLIC})
@@ -165,8 +204,8 @@ def _test(name: str, problem, cases: list[CaseResult], visibility: str) -> dict[
     view = build_problem_view(problem, cases)
     return {
         "name": name,
-        "score": round(sum(c.score for c in cases), 6),
-        "max_score": round(sum(c.max_score for c in cases), 6),
+        "score": math.fsum(c.score for c in cases),
+        "max_score": math.fsum(c.max_score for c in cases),
         "status": "passed" if view.passed else "failed",
         "output": render_problem(view, level=3),
         "visibility": visibility,

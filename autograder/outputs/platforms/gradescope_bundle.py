@@ -31,22 +31,34 @@ EPOCH = (1980, 1, 1, 0, 0, 0)
 
 SETUP_SH = """\
 #!/usr/bin/env bash
-# Runs once, as root, when Gradescope builds the autograder image.
+# Runs once, as root, when Gradescope builds the autograder image (Ubuntu 22.04: Python
+# 3.10; 24.04: Python 3.12). The course supports Python 3.11.x and 3.12: the newest of
+# those already there is used, else Python 3.11 from apt (deadsnakes on older Ubuntu).
 set -euo pipefail
 cd /autograder/source
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # bubblewrap: the grader's sandbox (without it, resource limits only).
 apt-get install -y -qq bubblewrap || echo "bubblewrap unavailable: sandbox uses limits only"
-if ! command -v python3.11 >/dev/null 2>&1; then
+supported() { "$1" -c 'import sys; sys.exit(not (3, 11) <= sys.version_info[:2] <= (3, 12))'; }
+PY=""
+for candidate in python3.12 python3.11 python3; do
+  if command -v "$candidate" >/dev/null 2>&1 && supported "$candidate"; then
+    PY=$(command -v "$candidate"); break
+  fi
+done
+if [ -z "$PY" ]; then
   if ! apt-get install -y -qq python3.11 python3.11-venv; then
     apt-get install -y -qq software-properties-common
     add-apt-repository -y ppa:deadsnakes/ppa
     apt-get update -qq
     apt-get install -y -qq python3.11 python3.11-venv
   fi
+  PY=$(command -v python3.11)
 fi
-python3.11 -m venv /autograder/venv
+V=$("$PY" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+"$PY" -m venv /autograder/venv 2>/dev/null || {
+  apt-get install -y -qq "python$V-venv" && "$PY" -m venv /autograder/venv; }
 # The versions the course was tested with; PyTorch's CPU wheels (no CUDA download).
 PIP_CONSTRAINT=/autograder/source/constraints.txt /autograder/venv/bin/pip install --quiet \\
   --extra-index-url https://download.pytorch.org/whl/cpu -c constraints.txt ./project
@@ -56,9 +68,11 @@ RUN_AUTOGRADER = """\
 #!/usr/bin/env bash
 # Runs for every submission: grades /autograder/submission into
 # /autograder/results/results.json (seed and release notebooks in /autograder/source).
-cd /autograder
+# AUTOGRADER_ROOT and AUTOGRADER_VENV move both, to try the bundle outside Gradescope.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+cd "$ROOT"
 export MPLBACKEND=Agg
-exec /autograder/venv/bin/autograder gradescope
+exec "${AUTOGRADER_VENV:-$ROOT/venv}/bin/python" -m autograder gradescope --root "$ROOT"
 """
 
 
