@@ -15,7 +15,7 @@ import pytest
 
 import conv_ref
 from autograder.cases import PUBLIC_SEED, generate_cases
-from autograder.cases.backward import BLANK, NOISE, HeldOut, digits_split, perturb_digits
+from autograder.cases.backward import NOISE, HeldOut, digits_split, perturb_digits
 from autograder.catalog import DIGITS_PARAMETERS, max_score
 from autograder.check import render_text
 from autograder.execution.outcome import CallOutcome
@@ -56,24 +56,18 @@ def test_the_held_out_set_is_the_test_quarter_perturbed_by_the_seed():
     assert not np.array_equal(official[0].images, official[1].images)
     assert not np.array_equal(public.images, official[0].images)
     noise = public.images - X_test
-    # Most images only carry clipped noise; about one in ten is moved by a pixel.
-    moved = np.abs(noise).reshape(len(noise), -1).max(axis=1) > 6 * NOISE
-    assert 0.03 < moved.mean() < 0.2
-    assert 0.5 * NOISE < noise[~moved].std() < NOISE
+    # Every pixel carries noise (clipped at 0 and 1): nothing is moved or dropped.
+    assert np.abs(noise).max() < 6 * NOISE
+    inside = (X_test > 0.3) & (X_test < 0.7)  # away from the clipping
+    assert 0.8 * NOISE < noise[inside].std() < 1.2 * NOISE
 
 
-def test_a_move_keeps_the_digit_whole_and_is_one_pixel():
-    image = np.zeros((1, 1, 8, 8))
-    image[0, 0, 2:6, 1:7] = 1.0  # the first and last columns and rows are blank
-    moved = perturb_digits(np.repeat(image, 400, axis=0), np.random.default_rng(0))
-    for out in moved[:, 0]:
-        ink = out > 0.5
-        assert ink.sum() == 24  # nothing pushed out of the frame
-        rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-        assert abs(rows[0] - 2) + abs(cols[0] - 1) <= 1
-    full = np.ones((3, 1, 8, 8))  # ink on every border: no move pushes only blank pixels out
-    assert (perturb_digits(full, np.random.default_rng(0)) > 1 - 6 * NOISE).all()
-    assert BLANK < 0.5
+def test_the_perturbation_is_noise_clipped_to_the_pixel_range():
+    images = np.repeat(np.linspace(0, 1, 64).reshape(1, 1, 8, 8), 50, axis=0)
+    out = perturb_digits(images, np.random.default_rng(0))
+    assert out.shape == images.shape and out.min() >= 0 and out.max() <= 1
+    assert np.allclose(out.mean(axis=0), images[0], atol=0.05)  # no shift: the mean stays put
+    assert not np.array_equal(out, perturb_digits(images, np.random.default_rng(1)))
 
 
 def test_the_case_sends_the_training_split_only():
@@ -145,7 +139,7 @@ def test_the_reference_passes_on_every_grading_seed(seed):
     # The accuracy the grader reports is the one an independent forward pass gives.
     expected = np.mean(conv_ref.predict(params, case.expected.images) == case.expected.labels)
     assert result.details["accuracy"] == pytest.approx(expected, abs=1 / 450)
-    assert result.details["accuracy"] >= 0.9 and "grading seed" in result.details["measured"]
+    assert result.details["accuracy"] >= 0.95 and "grading seed" in result.details["measured"]
 
 
 def test_check_shows_the_measured_accuracy_when_it_passes():

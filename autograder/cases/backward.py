@@ -2,9 +2,9 @@
 
 `train_digits` trains on three quarters of scikit-learn's digits and returns
 the network's parameters. Its case's expected value is a `HeldOut` set: the
-other quarter, with a little noise and one image in ten moved by a pixel,
-drawn from the seed. It never crosses into the student's process; the grader
-runs the returned parameters on it (`autograder.scoring.network`).
+other quarter with a little noise on every pixel, drawn from the seed. It
+never crosses into the student's process; the grader runs the returned
+parameters on it (`autograder.scoring.network`).
 """
 
 from __future__ import annotations
@@ -186,11 +186,11 @@ def digits_split(seed: int = 0, test_fraction: float = 0.25):
 
 
 NOISE = 0.05  # standard deviation of the noise added to every held-out pixel
-SHIFTED = 0.1  # the share of held-out images moved by one pixel
-BLANK = 0.125  # a row or column at most this bright may be pushed out of the frame
-DIGITS_THRESHOLD = 0.90  # the reference reaches about 0.95 on such a set (0.97 on clean digits)
-# One-pixel moves as (rows, columns): down, up, right, left.
-_MOVES = ((1, 0), (-1, 0), (0, 1), (0, -1))
+# COURSE_SPEC's pass mark. Noise keeps the held-out set the grader's own; the
+# reference reaches 0.96-0.98 on it over seeds (0.97-0.98 on clean digits).
+# One-pixel shifts were tried and rejected: two 2x2 pools are not shift
+# invariant, and even shifts that keep the digit whole cost the reference 25 points.
+DIGITS_THRESHOLD = 0.95
 
 
 @dataclass(frozen=True)
@@ -210,35 +210,9 @@ class HeldOut:
     description: str
 
 
-def _move(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """`image` (8, 8) moved by one pixel, the row or column it uncovers left blank."""
-    moved = np.roll(image, (rows, cols), axis=(0, 1))
-    if rows:
-        moved[0 if rows > 0 else -1] = 0.0
-    if cols:
-        moved[:, 0 if cols > 0 else -1] = 0.0
-    return moved
-
-
-def _pushed_out(image: np.ndarray, rows: int, cols: int) -> np.ndarray:
-    """The row or column of `image` that a move pushes out of the frame."""
-    if rows:
-        return image[-1 if rows > 0 else 0]
-    return image[:, -1 if cols > 0 else 0]
-
-
 def perturb_digits(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """`images` with Gaussian noise (`NOISE`) and a share `SHIFTED` moved by one pixel.
-
-    Only moves that push a nearly blank row or column out of the frame are
-    drawn (the digit stays whole); the values are clipped to [0, 1] again.
-    """
+    """`images` with Gaussian noise (`NOISE`) on every pixel, clipped to [0, 1] again."""
     out = np.array(images, dtype=np.float64)
-    for i in np.flatnonzero(rng.random(len(out)) < SHIFTED):
-        image = out[i, 0]
-        moves = [m for m in _MOVES if _pushed_out(image, *m).max() <= BLANK]
-        if moves:
-            out[i, 0] = _move(image, *moves[rng.integers(len(moves))])
     return np.clip(out + rng.normal(0.0, NOISE, out.shape), 0.0, 1.0)
 
 
@@ -247,10 +221,10 @@ def train_digits(cs: CaseSet, rng) -> None:
     seed = int(rng.integers(0, 2**16)) if cs.official else 0
     which = "grading" if cs.official else "public"
     held_out = HeldOut(perturb_digits(X_test, rng), y_test,
-                       f"{len(y_test)} held-out digits, with noise and one image in ten moved "
-                       f"by a pixel (drawn from the {which} seed)")
-    cs.append(Case("train_digits", "held-out quarter of the digits, with noise and shifts "
-                   "from the seed", (X_train, y_train), {"seed": seed}, not cs.official, held_out,
+                       f"{len(y_test)} held-out digits, with noise on every pixel "
+                       f"(drawn from the {which} seed)")
+    cs.append(Case("train_digits", "held-out quarter of the digits, with noise from the seed",
+                   (X_train, y_train), {"seed": seed}, not cs.official, held_out,
                    kind="network", timeout=TRAIN_TIMEOUT, threshold=DIGITS_THRESHOLD))
 
 
