@@ -2,7 +2,7 @@
 
 Worked examples: the slides' ``h=[1,0,-1]`` on ``x=[1,2,3,4]`` (View I and
 View II give ``[-2,-2]``), the centred ``"same"`` matrix of ``h=[1,2,3]``, and
-the blog's 4x4x2 input unfolded with 2x2 windows.
+the worked-examples document's 4x4x2 input unfolded with 2x2 windows.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import conv_ref
 from autograder.cases import _mistakes as m
 from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
-from autograder.cases.conv2d import W_BLOG, X_BLOG
+from autograder.cases.conv2d import W_WORKED, X_WORKED
 
 X_SLIDES, H_SLIDES = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 0.0, -1.0])
 
@@ -76,7 +76,39 @@ def _padded_width(case: Case):
     return conv_ref.filter_matrix(h, n + total, stride=args["stride"])
 
 
+def _same_extra_left(case: Case, matrix: str):
+    """'same' for an even kernel with the extra zero on the LEFT (the slides' Toeplitz form).
+
+    The slides centre ``h_{floor(m/2)+1}`` on the diagonal, i.e. ``k // 2`` zeros on the
+    left and ``(k - 1) // 2`` on the right; PyTorch (and the reference) do the opposite.
+    Odd kernels pad both sides equally, so only an even kernel shows the mistake.
+    """
+    args = bound(case)
+    if args["padding"] != "same":
+        return None
+    if matrix == "filter":
+        h, n = np.asarray(args["h"], dtype=float), args["n"]
+        k = len(h)
+        if k % 2:
+            return None
+        # Valid matrix of the padded input, then keep the n columns of the real entries.
+        full = conv_ref.filter_matrix(h, n + k - 1)
+        return full[:, k // 2:k // 2 + n]
+    x, k = np.asarray(args["x"], dtype=float), args["k"]
+    if k % 2:
+        return None
+    return conv_ref.data_matrix(np.pad(x, (k // 2, (k - 1) // 2)), k)
+
+
+SAME_LEFT_TITLE = ("Your 'same' matrix puts the extra zero of an even-length filter on the "
+                   "LEFT (as the slides' Toeplitz matrix and their ceil(K/2) formula do).")
+SAME_LEFT_HINT = ("For an even filter the total padding `k - 1` is odd. PyTorch, and this "
+                  "course, put `(k - 1) // 2` zeros on the left and the extra one on the "
+                  "RIGHT: `left = (k - 1) // 2`.")
+
 FILTER_MISTAKES = [
+    Mistake("same_extra_left", SAME_LEFT_TITLE, SAME_LEFT_HINT,
+            lambda case: _same_extra_left(case, "filter")),
     Mistake("padded_width", "Your matrix has a column for every entry of the PADDED input "
             "(`n + 2*p` columns).", "T multiplies the unpadded `x`: shape `(L_out, n)`. The "
             "padded zeros multiply nothing, so drop their columns (`T[:, p:p + n]`).",
@@ -104,6 +136,8 @@ def data_matrix(cs: CaseSet, rng) -> None:
         n, K, s, p = _draw_1d(rng)
         cs.random(f"random {i + 1}: n={n}, k={K}, stride={s}, padding={p!r}", (randn(rng, n), K),
                   {"stride": s, "padding": p})
+    cs.example("'same' with an even kernel: x=[1,2,3,4], k=2", (X_SLIDES, 2),
+               {"padding": "same"})
     cs.edge("k=1", (randn(rng, 5), 1))
     cs.edge("k as long as the signal", (randn(rng, 4), 4))
     cs.edge("large padding", (randn(rng, 2), 2), {"padding": 3})
@@ -119,13 +153,15 @@ DATA_MISTAKES = [
             lambda case: np.asarray(case.expected)[::-1]),
     m.stride_ignored(),
     m.padding_one_side("x", 1, "left"), m.padding_one_side("x", 1, "right"),
+    Mistake("same_extra_left", SAME_LEFT_TITLE, SAME_LEFT_HINT,
+            lambda case: _same_extra_left(case, "data")),
 ]
 
 # ----------------------------------------------------------------------------- im2col
 
 
 def im2col(cs: CaseSet, rng) -> None:
-    cs.example("blog: 4x4x2 input, 2x2 windows", (X_BLOG, 2))
+    cs.example("worked examples: 4x4x2 input, 2x2 windows", (X_WORKED, 2))
     cs.example("1x1 windows of a 2x2x2 input", (np.arange(8.0).reshape(2, 2, 2), 1))
     cs.example("batch of 2, kernel (2, 3), stride (2, 1), padding (1, 0), dilation 2",
                (fixed(43, 2, 2, 6, 7), (2, 3)), {"stride": (2, 1), "padding": (1, 0),
@@ -189,9 +225,9 @@ IM2COL_MISTAKES = [
 
 
 def conv2d_im2col(cs: CaseSet, rng) -> None:
-    cs.example("blog: 4x4x2 input, three 2x2 kernels", (X_BLOG, W_BLOG))
-    cs.example("blog with bias [1, 0, -1], stride 2, padding 1",
-               (X_BLOG[None], W_BLOG, np.array([1.0, 0.0, -1.0])), {"stride": 2, "padding": 1})
+    cs.example("worked examples: 4x4x2 input, three 2x2 kernels", (X_WORKED, W_WORKED))
+    cs.example("worked examples with bias [1, 0, -1], stride 2, padding 1",
+               (X_WORKED[None], W_WORKED, np.array([1.0, 0.0, -1.0])), {"stride": 2, "padding": 1})
     cs.example("batch of 2, two 3x2 kernels, bias", (fixed(44, 2, 2, 5, 4), fixed(45, 2, 2, 3, 2),
                                                      fixed(46, 2)))
     for i in range(cs.n(2, 6)):
@@ -237,7 +273,7 @@ IM2COL_CONV_MISTAKES = [
 
 def doubly_block_toeplitz(cs: CaseSet, rng) -> None:
     cs.example("K=[[1,2]] on a 2x2 input", (np.array([[1.0, 2.0]]), 2, 2))
-    cs.example("blog: K=[[1,0],[0,1]] on a 4x4 input", (W_BLOG[0, 0], 4, 4))
+    cs.example("worked examples: K=[[1,0],[0,1]] on a 4x4 input", (W_WORKED[0, 0], 4, 4))
     cs.example("K=[[1,2],[3,4]] on a 3x4 input", (np.array([[1.0, 2.0], [3.0, 4.0]]), 3, 4))
     for i in range(cs.n(2, 5)):
         kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))
