@@ -238,7 +238,7 @@ CONV2D_MISTAKES = [
     _zeros_only(m.padding_one_side("x", 2, "right")),
     m.missing_plus_one(2),
     Mistake("same_extra_first", "Your 'same' padding puts the odd extra row/column at the "
-            "top/left (as the slides' ceil(K/2) formula does).",
+            "top/left.",
             "PyTorch, and this course, put the extra element of 'same' padding at the "
             "bottom/right: `(k - 1) // 2` before, `k // 2` after.",
             _same_extra_first),

@@ -79,9 +79,9 @@ def _padded_width(case: Case):
 def _same_extra_left(case: Case, matrix: str):
     """'same' for an even kernel with the extra zero on the LEFT (the slides' Toeplitz form).
 
-    The slides centre ``h_{floor(m/2)+1}`` on the diagonal, i.e. ``k // 2`` zeros on the
-    left and ``(k - 1) // 2`` on the right; PyTorch (and the reference) do the opposite.
-    Odd kernels pad both sides equally, so only an even kernel shows the mistake.
+    The slides' Toeplitz matrix puts ``h_{floor(m/2)+1}`` on the diagonal, i.e. ``k // 2``
+    zeros on the left and ``(k - 1) // 2`` on the right; PyTorch (and the reference) do the
+    opposite. Odd kernels pad both sides equally, so only an even kernel shows the mistake.
     """
     args = bound(case)
     if args["padding"] != "same":
@@ -101,10 +101,11 @@ def _same_extra_left(case: Case, matrix: str):
 
 
 SAME_LEFT_TITLE = ("Your 'same' matrix puts the extra zero of an even-length filter on the "
-                   "LEFT (as the slides' Toeplitz matrix and their ceil(K/2) formula do).")
+                   "LEFT, as the slides' Toeplitz matrix (h_{floor(m/2)+1} on the diagonal) "
+                   "does.")
 SAME_LEFT_HINT = ("For an even filter the total padding `k - 1` is odd. PyTorch, and this "
                   "course, put `(k - 1) // 2` zeros on the left and the extra one on the "
-                  "RIGHT: `left = (k - 1) // 2`.")
+                  "RIGHT: `left = (k - 1) // 2` (the slides' 2D formula with ceil(K/2) agrees).")
 
 FILTER_MISTAKES = [
     Mistake("same_extra_left", SAME_LEFT_TITLE, SAME_LEFT_HINT,
