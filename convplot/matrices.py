@@ -151,8 +151,8 @@ def draw_matrices(
                 f"draw_matrices: row_labels[{name!r}] expects {mats[name].shape[0]} labels, "
                 f"one per row, got {len(labels)}"
             )
-    # Cells reserved left of a labelled panel: about 0.4 cell per character.
-    margins = {name: 0.4 * max(len(t) for t in labels) + 0.3
+    # Cells reserved left of a labelled panel: about a third of a cell per character.
+    margins = {name: 0.33 * max(len(t) for t in labels) + 0.3
                for name, labels in row_labels.items()}
     vmax = (max(float(np.abs(a).max()) for a in mats.values()) or 1.0) if shared_scale else None
 

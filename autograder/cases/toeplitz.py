@@ -149,7 +149,7 @@ DATA_MISTAKES = [
             "X has one ROW per kernel tap and one COLUMN per window: shape `(k, L_out)`.",
             _transposed),
     Mistake("rows_reversed", "Your matrix has its rows in reverse order.",
-            "Row j holds the inputs that multiply `h[j]`: `X[j, i] = x_padded[i*stride + j]`. "
+            "Row u holds the inputs that multiply `h[u]`: `X[u, i] = x_padded[i*stride + u]`. "
             "(The slides write h reversed, `[h_m ... h_1]`, with the rows reversed to match.)",
             lambda case: np.asarray(case.expected)[::-1]),
     m.stride_ignored(),
@@ -189,7 +189,7 @@ def _pair(v) -> tuple[int, int]:
 
 
 def _im2col_layout(case: Case, order: str):
-    """The reference with rows in (i, j, c) order, or positions enumerated column by column."""
+    """The reference with rows in (u, v, c) order, or positions enumerated column by column."""
     args = bound(case)
     x, e = np.asarray(args["x"]), np.asarray(case.expected)
     (kh, kw), C, lead = _pair(args["kernel_size"]), x.shape[-3], e.shape[:-2]
@@ -207,11 +207,11 @@ def _im2col_layout(case: Case, order: str):
 
 
 IM2COL_MISTAKES = [
-    Mistake("rows_ijc", "Your rows are in (i, j, c) order: kernel position first, channel last.",
-            "Rows go in (c, i, j) C order, as torch.nn.functional.unfold: row `(c*kH + i)*kW + j`.",
+    Mistake("rows_ijc", "Your rows are in (u, v, c) order: kernel tap first, channel last.",
+            "Rows go in (c, u, v) C order, as torch.nn.functional.unfold: row `(c*kH + u)*kW + v`.",
             lambda case: _im2col_layout(case, "ijc")),
     Mistake("positions_column_major", "Your columns list the windows column by column.",
-            "Windows go row by row: column `p*W_out + q` is the window at output (p, q).",
+            "Windows go row by row: column `i*W_out + j` is the window at output (i, j).",
             lambda case: _im2col_layout(case, "ji")),
     Mistake("im2col_transposed", "Your matrix is the transpose of the right one.",
             "One ROW per (channel, kernel position), one COLUMN per window: `(C*kH*kW, L)`.",
@@ -254,7 +254,7 @@ def _weight_order(case: Case):
     w = np.asarray(bound(case)["weight"])
     if w.shape[1] == 1:
         return None
-    # The student flattened the weight in (i, j, c) order against (c, i, j) rows.
+    # The student flattened the weight in (u, v, c) order against (c, u, v) rows.
     return rerun(case, weight=w.transpose(0, 2, 3, 1).reshape(w.shape))
 
 
@@ -263,9 +263,9 @@ IM2COL_CONV_MISTAKES = [
     m.weight_axes_swapped("(C_out, C_in, kH, kW)", 2), m.stride_ignored(),
     m.padding_one_side("x", 2, "left"), m.padding_one_side("x", 2, "right"),
     m.missing_plus_one(2),
-    Mistake("weight_order_mismatch", "Your weight matrix is flattened in (i, j, c) order while "
-            "the im2col rows are in (c, i, j) order.",
-            "`weight.reshape(C_out, -1)` already matches the (c, i, j) rows; do not transpose it "
+    Mistake("weight_order_mismatch", "Your weight matrix is flattened in (u, v, c) order while "
+            "the im2col rows are in (c, u, v) order.",
+            "`weight.reshape(C_out, -1)` already matches the (c, u, v) rows; do not transpose it "
             "first.", _weight_order),
 ]
 
