@@ -210,8 +210,8 @@ def slide_1d(x, h, stride: int = 1, padding: int = 0, bias: float = 0.0) -> Figu
 
     Parameters
     ----------
-    x : array_like of shape (L,)
-    h : array_like of shape (K,)
+    x : array_like of shape (n,)
+    h : array_like of shape (k,)
     stride, padding : int
     bias : float
         Added to every output, as in ``nn.Conv1d``.
@@ -236,8 +236,8 @@ def slide_1d_step(x, h, step: int, stride: int = 1, padding: int = 0,
 
     Parameters
     ----------
-    x : array_like of shape (L,)
-    h : array_like of shape (K,)
+    x : array_like of shape (n,)
+    h : array_like of shape (k,)
     step : int
         Output position, ``0 <= step < L_out``.
     stride, padding : int
@@ -319,15 +319,15 @@ def multichannel_1d(x, weight, steps) -> Figure:
 
     Parameters
     ----------
-    x : array_like of shape (C_in, L)
-    weight : array_like of shape (C_out, C_in, K)
+    x : array_like of shape (C_in, n)
+    weight : array_like of shape (C_out, C_in, k)
     steps : list of (int, int)
         ``(o, i)`` pairs: output feature ``o`` at spatial position ``i``.
     """
     x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
     if x.ndim != 2 or weight.ndim != 3 or weight.shape[1] != x.shape[0]:
         raise ValueError(
-            f"multichannel_1d: expected x (C_in, L) and weight (C_out, C_in, K), "
+            f"multichannel_1d: expected x (C_in, n) and weight (C_out, C_in, k), "
             f"got {x.shape} and {weight.shape}"
         )
     c_out, c_in, k = weight.shape

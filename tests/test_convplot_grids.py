@@ -201,7 +201,7 @@ def test_multichannel_1d_writes_the_sum_over_input_features():
 
 
 def test_multichannel_1d_rejects_mismatched_channels():
-    with pytest.raises(ValueError, match=r"multichannel_1d: expected x \(C_in, L\)"):
+    with pytest.raises(ValueError, match=r"multichannel_1d: expected x \(C_in, n\)"):
         multichannel_1d(np.ones((3, 5)), np.ones((2, 2, 3)), [(0, 0)])
 
 
