@@ -172,7 +172,8 @@ def _slide_1d_outputs(xp: np.ndarray, h: np.ndarray, stride: int, bias: float,
 
 
 def _slide_1d_frame(ax: Axes, xp: np.ndarray, h: np.ndarray, outputs: list[float], step: int,
-                    stride: int, padding: int, top: float, labels: bool) -> None:
+                    stride: int, padding: int, top: float, labels: bool,
+                    bias: float = 0.0) -> None:
     """One frame at height ``top``: the window of output ``step`` and the outputs up to it."""
     n_out = len(outputs)
     start = step * stride
@@ -188,6 +189,10 @@ def _slide_1d_frame(ax: Axes, xp: np.ndarray, h: np.ndarray, outputs: list[float
             ax.text(out_x + j + 0.5, top + 0.5, fmt(outputs[j]), ha="center", va="center",
                     fontsize=8)
     ax.text(out_x, top + 1.7, f"y[{step}] = {fmt(outputs[step])}", va="center", fontsize=10)
+    if bias:
+        # Spell out the bias: the window's sum of products alone is not the output.
+        ax.text(out_x, top + 2.5, f"= {fmt(outputs[step] - bias)} + b, b = {fmt(bias)}",
+                va="center", fontsize=9, color="#555555")
     if labels:
         ax.text(out_x + n_out / 2, top - 0.3, "output y", ha="center", va="bottom")
 
@@ -205,8 +210,8 @@ def slide_1d(x, h, stride: int = 1, padding: int = 0, bias: float = 0.0) -> Figu
 
     Parameters
     ----------
-    x : array_like of shape (L,)
-    h : array_like of shape (K,)
+    x : array_like of shape (n,)
+    h : array_like of shape (k,)
     stride, padding : int
     bias : float
         Added to every output, as in ``nn.Conv1d``.
@@ -217,7 +222,8 @@ def slide_1d(x, h, stride: int = 1, padding: int = 0, bias: float = 0.0) -> Figu
     width = _slide_1d_width(xp, n_out)
     fig, ax = plt.subplots(figsize=_figsize(width, frame * n_out))
     for i in range(n_out):
-        _slide_1d_frame(ax, xp, h, outputs, i, stride, padding, top=i * frame, labels=i == 0)
+        _slide_1d_frame(ax, xp, h, outputs, i, stride, padding, top=i * frame, labels=i == 0,
+                        bias=bias)
     _finish(ax, width, frame * n_out - 1)
     return fig
 
@@ -230,8 +236,8 @@ def slide_1d_step(x, h, step: int, stride: int = 1, padding: int = 0,
 
     Parameters
     ----------
-    x : array_like of shape (L,)
-    h : array_like of shape (K,)
+    x : array_like of shape (n,)
+    h : array_like of shape (k,)
     step : int
         Output position, ``0 <= step < L_out``.
     stride, padding : int
@@ -246,9 +252,9 @@ def slide_1d_step(x, h, step: int, stride: int = 1, padding: int = 0,
             f"got {step}"
         )
     width = _slide_1d_width(xp, len(outputs))
-    fig, ax = plt.subplots(figsize=_figsize(width, 2.2))
-    _slide_1d_frame(ax, xp, h, outputs, step, stride, padding, top=0, labels=True)
-    _finish(ax, width, 2.2)
+    fig, ax = plt.subplots(figsize=_figsize(width, 2.8 if bias else 2.2))
+    _slide_1d_frame(ax, xp, h, outputs, step, stride, padding, top=0, labels=True, bias=bias)
+    _finish(ax, width, 2.8 if bias else 2.2)
     return fig
 
 
@@ -259,6 +265,10 @@ def _window_sum(xp: np.ndarray, kernel: np.ndarray, r: int, c: int) -> float:
 
 def slide_2d(X, K, stride: int = 1, padding: int = 0, steps=None) -> Figure:
     """Frames of a 2D kernel sliding over ``X`` (zero padding drawn at the border).
+
+    Each frame outlines the window of one output, draws the kernel (orange) under
+    the output grid, and writes the stride and where the window starts, so that
+    the jump of ``stride`` pixels between neighbouring outputs is visible.
 
     Parameters
     ----------
@@ -277,20 +287,25 @@ def slide_2d(X, K, stride: int = 1, padding: int = 0, steps=None) -> Figure:
             f"slide_2d: kernel of shape {K.shape} does not fit the padded input of shape {Xp.shape}"
         )
     steps = steps or [(0, 0), (0, min(1, w_out - 1)), (min(1, h_out - 1), 0)]
-    fig, axes = plt.subplots(1, len(steps), figsize=(min(10, 3.4 * len(steps)), 3.2))
+    kh, kw = K.shape
+    height = max(Xp.shape[0], h_out + kh + 2.2)
+    fig, axes = plt.subplots(1, len(steps), figsize=(min(10, 3.4 * len(steps)), 3.6))
     axes = np.atleast_1d(axes)
     for ax, (i, j) in zip(axes, steps, strict=True):
         r, c = i * stride, j * stride
         draw_array(ax, Xp, pad=padding, fontsize=8)
-        outline(ax, c, r, K.shape[1], K.shape[0])
+        outline(ax, c, r, kw, kh)
         out_x = Xp.shape[1] + 1
+        draw_array(ax, K, x0=out_x, y0=h_out + 1.8, colour=KERNEL, fontsize=8, label="kernel")
+        ax.text(0, -0.25, f"stride {stride}: window at ({i}·{stride}, {j}·{stride}) = ({r}, {c})",
+                va="bottom", fontsize=8)
         for a in range(h_out):
             for b in range(w_out):
                 ax.add_patch(Rectangle((out_x + b, a), 1, 1, edgecolor="#555555", linewidth=0.8,
                                        facecolor=CURRENT if (a, b) == (i, j) else OUTPUT))
         ax.text(out_x + j + 0.5, i + 0.5, fmt(_window_sum(Xp, K, r, c)),
                 ha="center", va="center", fontsize=8)
-        _finish(ax, out_x + w_out, Xp.shape[0], f"output ({i}, {j})")
+        _finish(ax, out_x + max(w_out, kw), height + 0.8, f"output ({i}, {j})")
     fig.tight_layout()
     return fig
 
@@ -304,15 +319,15 @@ def multichannel_1d(x, weight, steps) -> Figure:
 
     Parameters
     ----------
-    x : array_like of shape (C_in, L)
-    weight : array_like of shape (C_out, C_in, K)
+    x : array_like of shape (C_in, n)
+    weight : array_like of shape (C_out, C_in, k)
     steps : list of (int, int)
         ``(o, i)`` pairs: output feature ``o`` at spatial position ``i``.
     """
     x, weight = np.asarray(x, dtype=float), np.asarray(weight, dtype=float)
     if x.ndim != 2 or weight.ndim != 3 or weight.shape[1] != x.shape[0]:
         raise ValueError(
-            f"multichannel_1d: expected x (C_in, L) and weight (C_out, C_in, K), "
+            f"multichannel_1d: expected x (C_in, n) and weight (C_out, C_in, k), "
             f"got {x.shape} and {weight.shape}"
         )
     c_out, c_in, k = weight.shape
@@ -369,24 +384,43 @@ def padding_modes(x, pad: int, modes=("zeros", "reflect", "replicate", "circular
     return fig
 
 
-def feature_maps(maps, titles, cmap: str = "gray") -> Figure:
-    """Images or feature maps side by side, each with its own colour scale.
+def feature_maps(maps, titles, cmap: str | None = None, shared: bool = False) -> Figure:
+    """Images or feature maps side by side, with colour bars that give their values.
 
     Parameters
     ----------
     maps : sequence of ndarray of shape (H, W)
     titles : sequence of str
+    cmap : str, optional
+        Colour map; by default grey for separate scales and a diverging map
+        (negative blue, zero white, positive red) for a shared scale.
+    shared : bool
+        False: each map has its own scale and its own colour bar. True: one
+        zero-centred scale ``[-max|v|, max|v|]`` over all maps and one colour
+        bar, so that equal colours mean equal values in every panel (use it for
+        signed responses such as edge maps).
     """
     if len(maps) != len(titles):
         raise ValueError(
             f"feature_maps: got {len(maps)} maps and {len(titles)} titles; expected one title each"
         )
-    fig, axes = plt.subplots(1, len(maps), figsize=(min(10, 2.5 * len(maps)), 2.8))
-    for ax, image, title in zip(np.atleast_1d(axes), maps, titles, strict=True):
-        ax.imshow(image, cmap=cmap)
+    maps = [np.asarray(m, dtype=float) for m in maps]
+    fig, axes = plt.subplots(1, len(maps), figsize=(min(10, 2.7 * len(maps)), 2.8),
+                             layout="constrained")
+    axes = np.atleast_1d(axes)
+    scale = {}
+    if shared:
+        limit = max(float(np.abs(m).max()) for m in maps) or 1.0
+        scale = {"vmin": -limit, "vmax": limit}
+    cmap = cmap or ("RdBu_r" if shared else "gray")
+    for ax, image, title in zip(axes, maps, titles, strict=True):
+        shown = ax.imshow(image, cmap=cmap, **scale)
         ax.set_title(title, fontsize=10)
         ax.axis("off")
-    fig.tight_layout()
+        if not shared:
+            fig.colorbar(shown, ax=ax, shrink=0.8)
+    if shared:
+        fig.colorbar(shown, ax=list(axes), shrink=0.8, label="one scale, 0 = white")
     return fig
 
 

@@ -48,8 +48,8 @@ def stamps_1d(x, h, stride: int = 1) -> Figure:
 
     Parameters
     ----------
-    x : array_like of shape (L,)
-    h : array_like of shape (K,)
+    x : array_like of shape (n,)
+    h : array_like of shape (k,)
     stride : int
     """
     x, h = np.asarray(x, dtype=float), np.asarray(h, dtype=float)

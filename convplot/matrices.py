@@ -55,10 +55,13 @@ def _label(value: float, fmt: str) -> str:
     return fmt.format(value + 0.0)
 
 
-def _draw_panel(ax, a, x0, y0, *, annotate, hide_zeros, fmt, fontsize, blocks):
-    """Draw matrix ``a`` with its top-left corner at data point (x0, y0), y pointing down."""
+def _draw_panel(ax, a, x0, y0, *, annotate, hide_zeros, fmt, fontsize, blocks, vmax=None):
+    """Draw matrix ``a`` with its top-left corner at data point (x0, y0), y pointing down.
+
+    ``vmax`` fixes the colour scale ``[-vmax, vmax]``; by default the panel's own max |a|.
+    """
     rows, cols = a.shape
-    vmax = float(np.abs(a).max()) or 1.0
+    vmax = vmax or float(np.abs(a).max()) or 1.0
     ax.imshow(
         a, cmap=CMAP, vmin=-vmax, vmax=vmax, interpolation="nearest",
         extent=(x0, x0 + cols, y0 + rows, y0),
@@ -91,6 +94,8 @@ def draw_matrices(
     hide_zeros: bool = False,
     fmt: str = "{:.3g}",
     title: str | None = None,
+    shared_scale: bool = False,
+    row_labels: Mapping[str, Sequence[str]] | None = None,
 ) -> Figure:
     """Draw matrices side by side as annotated heatmaps, all with the same cell size.
 
@@ -111,6 +116,13 @@ def draw_matrices(
         ``str.format`` pattern for the numbers.
     title : str, optional
         Figure title.
+    shared_scale : bool
+        One zero-centred colour scale for all panels (the largest |entry| of any
+        panel), so that equal colours mean equal values; use it when the panels
+        are compared. By default each panel is scaled to its own largest |entry|.
+    row_labels : mapping of str to sequence of str, optional
+        Panel name -> one label per row, written to the left of the panel (e.g.
+        the ``(c, u, v)`` of each im2col row).
 
     Returns
     -------
@@ -130,9 +142,23 @@ def draw_matrices(
     unknown = set(blocks) - set(mats)
     if unknown:
         raise ValueError(f"draw_matrices: blocks names unknown panels {sorted(unknown)}")
+    row_labels = {name: list(labels) for name, labels in (row_labels or {}).items()}
+    for name, labels in row_labels.items():
+        if name not in mats:
+            raise ValueError(f"draw_matrices: row_labels names an unknown panel {name!r}")
+        if len(labels) != mats[name].shape[0]:
+            raise ValueError(
+                f"draw_matrices: row_labels[{name!r}] expects {mats[name].shape[0]} labels, "
+                f"one per row, got {len(labels)}"
+            )
+    # Cells reserved left of a labelled panel: about a third of a cell per character.
+    margins = {name: 0.33 * max(len(t) for t in labels) + 0.3
+               for name, labels in row_labels.items()}
+    vmax = (max(float(np.abs(a).max()) for a in mats.values()) or 1.0) if shared_scale else None
 
     height = max(a.shape[0] for a in mats.values())
-    width = sum(a.shape[1] for a in mats.values()) + GAP * (len(mats) - 1)
+    width = (sum(a.shape[1] for a in mats.values()) + GAP * (len(mats) - 1)
+             + sum(margins.values()))
     # Label rows above the panels and a margin below; all in cell units.
     cell = min(MAX_CELL, MAX_WIDTH / (width + 0.5), MAX_HEIGHT / (height + TOP + 0.4))
     if annotate is None:
@@ -147,9 +173,15 @@ def draw_matrices(
     for k, (name, a) in enumerate(mats.items()):
         rows, cols = a.shape
         y0 = (height - rows) / 2  # centre each panel vertically
+        if name in row_labels:
+            x += margins[name]
+            label_size = float(np.clip(cell * 72 * 0.5, 5, 9))
+            for r, text in enumerate(row_labels[name]):
+                ax.text(x - 0.15, y0 + r + 0.5, text, ha="right", va="center",
+                        fontsize=label_size, family="monospace")
         _draw_panel(
             ax, a, x, y0, annotate=annotate, hide_zeros=hide_zeros, fmt=fmt,
-            fontsize=fontsize, blocks=blocks.get(name),
+            fontsize=fontsize, blocks=blocks.get(name), vmax=vmax,
         )
         ax.text(
             x + cols / 2, y0 - 0.25, f"{name}\n{rows}×{cols}", ha="center", va="bottom",
@@ -177,8 +209,12 @@ def density(a: np.ndarray) -> float:
     return np.count_nonzero(a) / a.size
 
 
-def draw_sparsity(panels: Mapping[str, np.ndarray], *, title: str | None = None) -> Figure:
+def draw_sparsity(panels: Mapping[str, np.ndarray], *, title: str | None = None,
+                  row_labels: Mapping[str, Sequence[str]] | None = None) -> Figure:
     """Sparsity patterns: nonzero entries dark, zeros white, one subplot per matrix.
+
+    A flat matrix (fewer than 8 rows, like View II's ``(k, L_out)``) is stretched to
+    a readable height instead of a one-pixel strip, with every row labelled.
 
     Parameters
     ----------
@@ -186,6 +222,8 @@ def draw_sparsity(panels: Mapping[str, np.ndarray], *, title: str | None = None)
         Name -> matrix. Each subplot title gives the shape and the density.
     title : str, optional
         Figure title.
+    row_labels : mapping of str to sequence of str, optional
+        Panel name -> one label per row (by default flat matrices number their rows).
 
     Returns
     -------
@@ -196,17 +234,32 @@ def draw_sparsity(panels: Mapping[str, np.ndarray], *, title: str | None = None)
     fig, axes = plt.subplots(1, len(panels), figsize=(min(10, 3.4 * len(panels)), 3.6),
                              squeeze=False, layout="constrained")
     spy = ListedColormap(["white", "#264653"])
+    row_labels = dict(row_labels or {})
     for ax, (name, value) in zip(axes[0], panels.items(), strict=True):
         a = np.asarray(value)
         if a.ndim != 2:
             raise ValueError(
                 f"draw_sparsity: panel {name!r} expects a 2-D array, got shape {a.shape}"
             )
-        ax.imshow(a != 0, cmap=spy, vmin=0, vmax=1, interpolation="nearest")
+        flat = a.shape[0] < 8 and a.shape[1] > 2 * a.shape[0]
+        ax.imshow(a != 0, cmap=spy, vmin=0, vmax=1, interpolation="nearest",
+                  aspect="auto" if flat else "equal")
+        labels = row_labels.get(name)
+        if labels is not None and len(labels) != a.shape[0]:
+            raise ValueError(
+                f"draw_sparsity: row_labels[{name!r}] expects {a.shape[0]} labels, "
+                f"got {len(labels)}"
+            )
+        if flat or labels is not None:
+            ax.set_yticks(range(a.shape[0]),
+                          labels if labels is not None else [f"row {r}" for r in range(a.shape[0])])
+            ax.hlines(np.arange(a.shape[0] + 1) - 0.5, -0.5, a.shape[1] - 0.5, colors=GRID,
+                      linewidth=0.5)
         ax.set_title(f"{name}  {a.shape[0]}×{a.shape[1]}\ndensity {density(a):.1%}", fontsize=9)
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+        if not (flat or labels is not None):
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     if title:
         fig.suptitle(title, fontsize=10)
     return fig

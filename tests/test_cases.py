@@ -41,13 +41,14 @@ def test_worked_examples_have_the_source_numbers():
                           [[-2, -2]])
     assert example("conv_output_length", "slides: n=4, k=3") == 2
     assert example("conv_output_length", "2D example: n=4, k=2") == 3
-    y = example("conv2d", "blog: 4x4x2 input, three 2x2 kernels")
+    y = example("conv2d", "worked examples: 4x4x2 input, three 2x2 kernels")
     assert y.shape == (3, 3, 3)
     assert np.array_equal(y[0], [[13, 21, 29], [19, 27, 35], [25, 33, 41]])
-    assert np.array_equal(example("conv2d", "blog: 4x4x2 input, its first two 2x2 kernels"), y[:2])
-    assert np.array_equal(example("corr2d", "blog: channel A with [[1,0],[0,1]]"),
+    assert np.array_equal(
+        example("conv2d", "worked examples: 4x4x2 input, its first two 2x2 kernels"), y[:2])
+    assert np.array_equal(example("corr2d", "worked examples: channel A with [[1,0],[0,1]]"),
                           [[7, 15, 23], [9, 17, 25], [11, 19, 27]])
-    y = example("conv1x1", "blog: weight of shape (3, 2, 1, 1)")
+    y = example("conv1x1", "worked examples: weight of shape (3, 2, 1, 1)")
     assert np.array_equal(y[2], [[-9, -18], [-27, -36]])
     assert np.array_equal(y[1], [[10, 20], [30, 40]])
     # blog: [2,3,4], w=[0.5,-1], b=0.25, stride 2, padding 1: [0*w0 + 2*w1 + b, 3*w0 + 4*w1 + b]

@@ -10,6 +10,7 @@ import torch.nn.functional as F
 
 from convplot.grids import (
     HIGHLIGHT,
+    KERNEL,
     PADDING,
     count_bars,
     feature_maps,
@@ -119,6 +120,15 @@ def test_slide_1d_step_shows_one_window_and_the_outputs_so_far(step):
     assert [(w[0], w[2]) for w in _outlines(ax)] == [(step, 3)]
 
 
+def test_slide_1d_spells_out_the_bias():
+    # The blog's last case with b = 0.25: y[0] = 0*0.5 + 2*(-2) + 0.25 = -3.75.
+    ax = slide_1d([2, 3, 4], [0.5, -2.0], stride=2, padding=1, bias=0.25).axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert "y[0] = -3.75" in texts and "= -4 + b, b = 0.25" in texts
+    no_bias = [t.get_text() for t in slide_1d([2, 3, 4], [0.5, -2.0]).axes[0].texts]
+    assert not any("+ b" in t for t in no_bias)
+
+
 def test_slide_1d_step_pads_and_strides_like_slide_1d():
     (ax,) = slide_1d_step([2, 3, 4], [0.5, -2.0], 1, stride=2, padding=1, bias=0.25).axes
     assert [w[0] for w in _outlines(ax)] == [2]
@@ -152,6 +162,19 @@ def test_slide_2d_moves_by_the_stride():
     (ax,) = fig.axes
     assert _outlines(ax) == [(2, 2, 3, 3)]
     assert axes_numbers(ax)[-1] == 9
+    texts = [t.get_text() for t in ax.texts]
+    assert "stride 2: window at (1·2, 1·2) = (2, 2)" in texts
+
+
+def test_slide_2d_draws_the_kernel_beside_each_frame():
+    K = np.array([[1.0, -7.0], [3.0, 5.0]])
+    fig = slide_2d(np.arange(16).reshape(4, 4), K, steps=[(0, 0), (1, 2)])
+    for ax in fig.axes:
+        kernel_cells = _cells(ax, KERNEL)
+        assert len(kernel_cells) == 4
+        assert "kernel" in [t.get_text() for t in ax.texts]
+        # -7 appears only in the kernel: the input is 0..15 and the outputs are sums.
+        assert -7.0 in axes_numbers(ax)
 
 
 def test_slide_2d_rejects_a_kernel_larger_than_the_padded_input():
@@ -178,7 +201,7 @@ def test_multichannel_1d_writes_the_sum_over_input_features():
 
 
 def test_multichannel_1d_rejects_mismatched_channels():
-    with pytest.raises(ValueError, match=r"multichannel_1d: expected x \(C_in, L\)"):
+    with pytest.raises(ValueError, match=r"multichannel_1d: expected x \(C_in, n\)"):
         multichannel_1d(np.ones((3, 5)), np.ones((2, 2, 3)), [(0, 0)])
 
 
@@ -200,13 +223,26 @@ def test_padding_modes_rejects_an_unknown_mode():
         padding_modes(np.ones((3, 3)), 1, ["mirror"])
 
 
-def test_feature_maps_shows_each_map_with_its_title():
+def test_feature_maps_shows_each_map_with_its_title_and_colour_bar():
     maps = [np.arange(6.0).reshape(2, 3), -np.eye(3)]
     fig = feature_maps(maps, ["ramp", "edges"])
-    for ax, image, title in zip(fig.axes, maps, ["ramp", "edges"], strict=True):
+    panels = [ax for ax in fig.axes if ax.images]
+    for ax, image, title in zip(panels, maps, ["ramp", "edges"], strict=True):
         (shown,) = ax.images
         np.testing.assert_array_equal(shown.get_array(), image)
         assert ax.get_title() == title
+        # Its own scale: from the map's minimum to its maximum, with a colour bar.
+        assert shown.get_clim() == (image.min(), image.max())
+        assert shown.colorbar is not None
+
+
+def test_feature_maps_shared_scale_is_zero_centred_with_one_colour_bar():
+    maps = [np.array([[0.0, 2.0]]), np.array([[-5.0, 1.0]])]
+    fig = feature_maps(maps, ["a", "b"], shared=True)
+    images = [ax.images[0] for ax in fig.axes if ax.images]
+    assert [im.get_clim() for im in images] == [(-5.0, 5.0), (-5.0, 5.0)]
+    assert sum(im.colorbar is not None for im in images) == 1
+    assert len(fig.axes) == 3  # two maps and one colour bar
 
 
 def test_feature_maps_needs_one_title_per_map():

@@ -53,6 +53,46 @@ def test_draw_matrices_block_lines_split_the_matrix():
     assert [seg[0][0] for seg in vblocks.get_segments()] == [0, 4, 8, 12, 16]
 
 
+def test_draw_matrices_shared_scale_gives_every_panel_the_same_limits():
+    a, b = np.array([[1.0, -2.0]]), np.array([[8.0], [0.5]])
+    own = draw_matrices({"a": a, "b": b}).axes[0].images
+    assert [im.get_clim() for im in own] == [(-2.0, 2.0), (-8.0, 8.0)]
+    shared = draw_matrices({"a": a, "b": b}, shared_scale=True).axes[0].images
+    assert [im.get_clim() for im in shared] == [(-8.0, 8.0), (-8.0, 8.0)]
+
+
+def test_draw_matrices_row_labels_name_each_row_left_of_its_panel():
+    cols = np.arange(8.0).reshape(4, 2)
+    labels = ["(0, 0, 0)", "(0, 0, 1)", "(0, 1, 0)", "(0, 1, 1)"]
+    fig = draw_matrices({"w": np.ones((1, 4)), "cols": cols}, between=["@"],
+                        row_labels={"cols": labels})
+    fig.canvas.draw()
+    (ax,) = fig.axes
+    left_edge = ax.images[1].get_extent()[0]
+    drawn = {t.get_text(): t.get_position() for t in ax.texts}
+    for r, label in enumerate(labels):
+        x, y = drawn[label]
+        assert x < left_edge and y == pytest.approx(r + 0.5)
+    assert axes_numbers(ax) == [1, 1, 1, 1, *cols.ravel()]
+
+
+def test_draw_matrices_rejects_row_labels_that_do_not_fit():
+    with pytest.raises(ValueError, match=r"row_labels\['A'\] expects 2 labels, one per row, got 1"):
+        draw_matrices({"A": np.eye(2)}, row_labels={"A": ["only one"]})
+    with pytest.raises(ValueError, match="row_labels names an unknown panel 'B'"):
+        draw_matrices({"A": np.eye(2)}, row_labels={"B": ["a", "b"]})
+
+
+def test_draw_sparsity_stretches_a_flat_matrix_and_labels_its_rows():
+    flat = np.ones((3, 38))
+    fig = draw_sparsity({"T": np.eye(40), "X": flat}, row_labels={"X": ["u=0", "u=1", "u=2"]})
+    square_ax, flat_ax = fig.axes
+    assert square_ax.get_aspect() == 1.0 and flat_ax.get_aspect() == "auto"
+    assert [t.get_text() for t in flat_ax.get_yticklabels()] == ["u=0", "u=1", "u=2"]
+    with pytest.raises(ValueError, match=r"row_labels\['X'\] expects 3 labels, got 2"):
+        draw_sparsity({"X": flat}, row_labels={"X": ["a", "b"]})
+
+
 def test_draw_matrices_large_matrix_is_not_annotated_by_default():
     ax = draw_matrices({"big": np.ones((60, 60))}).axes[0]
     assert axes_numbers(ax) == []

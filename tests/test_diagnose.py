@@ -232,7 +232,7 @@ def _case(name, case_name):
 
 def test_an_fft_that_wraps_around_is_named():
     """A student's convolution theorem at the padded input's own size, cropped from index 0."""
-    case = _case("fft_conv2d", "blog: 4x4x2 input, three 2x2 kernels")
+    case = _case("fft_conv2d", "worked examples: 4x4x2 input, three 2x2 kernels")
     x, w = case.args[0], case.args[1]
     spectra = np.einsum("chw,ochw->ohw", np.fft.rfft2(x),
                         np.fft.rfft2(w[..., ::-1, ::-1], s=x.shape[-2:]))
@@ -267,3 +267,30 @@ def test_wrong_winograd_matrices_are_named():
     g_ = conv_ref.fast.WINOGRAD_G
     assert diagnose(case, at @ ((g_ @ g @ g_.T) * (bt.T @ d @ bt)) @ at.T).id == (
         "winograd_b_not_transposed")
+
+
+@pytest.mark.parametrize("name", ["filter_matrix", "data_matrix"])
+def test_same_padding_with_the_extra_zero_on_the_left_is_named(name):
+    # The slides' Toeplitz matrix for an even filter: k // 2 zeros on the left, the extra
+    # one there instead of on the right. Built here from np.pad, independently of the case.
+    case = next(c for c in generate_cases(name, PUBLIC_SEED, public=True)
+                if c.name.startswith("'same' with an even kernel"))
+    args = dict(zip(("h", "n") if name == "filter_matrix" else ("x", "k"), case.args,
+                    strict=True))
+    if name == "filter_matrix":
+        h, n = np.asarray(args["h"]), args["n"]
+        k = len(h)
+        # Row i of T is h placed so that its tap k // 2 sits on column i.
+        wrong = np.zeros((n, n))
+        for i in range(n):
+            for u in range(k):
+                if 0 <= i + u - k // 2 < n:
+                    wrong[i, i + u - k // 2] = h[u]
+    else:
+        x, k = np.asarray(args["x"]), args["k"]
+        xp = np.pad(x, (k // 2, (k - 1) // 2))
+        wrong = np.stack([xp[u:u + len(x)] for u in range(k)])
+    assert not np.allclose(wrong, case.expected)
+    mistake = diagnose(case, wrong)
+    assert mistake is not None and mistake.id == "same_extra_left"
+    assert "RIGHT" in mistake.hint and "(k - 1) // 2" in mistake.hint

@@ -14,7 +14,7 @@ from autograder.cases._core import Case, Mistake, bound, rerun
 FLIP_TITLE = ("Your output equals the textbook (signal-processing) convolution, which flips "
               "the kernel.")
 FLIP_HINT = ("Deep-learning convolution is cross-correlation and does not flip the kernel: "
-             "`y[i] = sum_j h[j] * x[i*stride + j]`.")
+             "`y[i] = sum_u h[u] * x[i*stride + u]`.")
 
 
 TRANSPOSED_FLIP_TITLE = ("Your output equals the transposed convolution with the kernel "

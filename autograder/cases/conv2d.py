@@ -1,6 +1,6 @@
 """Cases and known mistakes for 02_conv2d: corr2d, pad2d, conv2d.
 
-Worked example: the blog's 4x4x2 input with three 2x2 kernels, whose first
+Worked example: the worked-examples document's 4x4x2 input with three 2x2 kernels, whose first
 output channel is ``Y1 = [[13,21,29],[19,27,35],[25,33,41]]``.
 """
 
@@ -11,11 +11,12 @@ import numpy as np
 from autograder.cases import _mistakes as m
 from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
 
-# The blog's input: channel A counts down the columns, channel B is the row number.
-A_BLOG = np.arange(1.0, 17.0).reshape(4, 4).T
-B_BLOG = np.repeat(np.arange(1.0, 5.0)[:, None], 4, axis=1)
-X_BLOG = np.stack([A_BLOG, B_BLOG])  # (2, 4, 4)
-W_BLOG = np.array([
+# The worked-examples document's input: channel A counts down the columns, channel B is the
+# row number.
+A_WORKED = np.arange(1.0, 17.0).reshape(4, 4).T
+B_WORKED = np.repeat(np.arange(1.0, 5.0)[:, None], 4, axis=1)
+X_WORKED = np.stack([A_WORKED, B_WORKED])  # (2, 4, 4)
+W_WORKED = np.array([
     [[[1, 0], [0, 1]], [[1, 1], [1, 1]]],
     [[[0, 1], [1, 0]], [[0, 0], [0, 1]]],
     [[[1, 1], [1, 1]], [[-1, -1], [-1, -1]]],
@@ -29,10 +30,10 @@ _NUMPY_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "edge",
 
 
 def corr2d(cs: CaseSet, rng) -> None:
-    cs.example("blog: channel A with [[1,0],[0,1]]", (A_BLOG, W_BLOG[0, 0]))
-    cs.example("blog: channel B with [[1,1],[1,1]]", (B_BLOG, W_BLOG[0, 1]))
+    cs.example("worked examples: channel A with [[1,0],[0,1]]", (A_WORKED, W_WORKED[0, 0]))
+    cs.example("worked examples: channel B with [[1,1],[1,1]]", (B_WORKED, W_WORKED[0, 1]))
     cs.example("non-symmetric 2x2 kernel [[1,2],[3,4]] on channel A",
-               (A_BLOG, np.array([[1.0, 2.0], [3.0, 4.0]])))
+               (A_WORKED, np.array([[1.0, 2.0], [3.0, 4.0]])))
     for i in range(cs.n(2, 5)):
         H, W = int(rng.integers(3, 9)), int(rng.integers(3, 9))
         kh, kw = int(rng.integers(1, min(H, 4) + 1)), int(rng.integers(1, min(W, 4) + 1))
@@ -160,9 +161,9 @@ def conv2d(cs: CaseSet, rng) -> None:
     # Two kernels first: as many output as input channels, so that a weight
     # read as (C_in, C_out, kH, kW) gives wrong values, which can be named,
     # rather than the exception the three kernels mostly make it raise.
-    cs.example("blog: 4x4x2 input, its first two 2x2 kernels", (X_BLOG, W_BLOG[:2]))
-    cs.example("blog: 4x4x2 input, three 2x2 kernels", (X_BLOG, W_BLOG))
-    cs.example("blog example as a batch of 1, with bias", (X_BLOG[None], W_BLOG,
+    cs.example("worked examples: 4x4x2 input, its first two 2x2 kernels", (X_WORKED, W_WORKED[:2]))
+    cs.example("worked examples: 4x4x2 input, three 2x2 kernels", (X_WORKED, W_WORKED))
+    cs.example("worked example as a batch of 1, with bias", (X_WORKED[None], W_WORKED,
                                                            np.array([1.0, 0.0, -1.0])))
     x, w = fixed(21, 2, 2, 5, 6), fixed(22, 2, 2, 2, 3)
     cs.example("stride (1, 2), padding (0, 1)", (x, w, np.array([0.5, -1.0])),
@@ -237,7 +238,9 @@ CONV2D_MISTAKES = [
     _zeros_only(m.padding_one_side("x", 2, "right")),
     m.missing_plus_one(2),
     Mistake("same_extra_first", "Your 'same' padding puts the odd extra row/column at the "
-            "top/left.", "PyTorch puts the extra element of 'same' padding at the bottom/right.",
+            "top/left.",
+            "PyTorch, and this course, put the extra element of 'same' padding at the "
+            "bottom/right: `(k - 1) // 2` before, `k // 2` after.",
             _same_extra_first),
     Mistake("stride_axes_swapped", "Your output uses the stride (sH, sW) the wrong way round.",
             "stride=(sH, sW): the first value is for the rows (H), the second for the columns.",

@@ -17,7 +17,7 @@ import numpy as np
 import conv_ref
 from autograder.cases import _mistakes as m
 from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn
-from autograder.cases.conv2d import W_BLOG, X_BLOG
+from autograder.cases.conv2d import W_WORKED, X_WORKED
 from conv_ref.fast import WINOGRAD_AT, WINOGRAD_BT, WINOGRAD_G, WORK_NAMES
 
 X_SLIDES = np.array([1.0, 2.0, 3.0, 4.0])
@@ -160,7 +160,7 @@ def _fft_case(add, name: str, x, weight, bias=None, stride=1, padding=0) -> None
 def fft_conv2d(cs: CaseSet, rng) -> None:
     _fft_case(cs.example, "slides: x=[[[1,2,3,4]]], weight=[[[[1,0,-1]]]]",
               X_SLIDES[None, None], H_SLIDES[None, None, None])
-    _fft_case(cs.example, "blog: 4x4x2 input, three 2x2 kernels", X_BLOG, W_BLOG)
+    _fft_case(cs.example, "worked examples: 4x4x2 input, three 2x2 kernels", X_WORKED, W_WORKED)
     _fft_case(cs.example, "batch of 2, 5x5 kernel, padding 2, bias",
               fixed(81, 2, 2, 7, 6), fixed(82, 3, 2, 5, 5), fixed(83, 3), padding=2)
     _fft_case(cs.example, "stride 2 by subsampling, padding (1, 0)",
@@ -315,7 +315,7 @@ def winograd_tile(cs: CaseSet, rng) -> None:
 
     add(cs.example, "d = 0..15, g = ones: [[45, 54], [81, 90]]", np.arange(16.0).reshape(4, 4),
         np.ones((3, 3)))
-    add(cs.example, "the blog's channel A, Laplacian kernel", X_BLOG[0],
+    add(cs.example, "the worked examples' channel A, Laplacian kernel", X_WORKED[0],
         np.array([[0.0, 1.0, 0.0], [1.0, -4.0, 1.0], [0.0, 1.0, 0.0]]))
     add(cs.example, "a kernel with no symmetry", fixed(93, 4, 4), fixed(94, 3, 3))
     for i in range(cs.n(2, 6)):
@@ -346,8 +346,8 @@ def _winograd_conv_case(add, name: str, x, weight, bias=None, padding=0) -> None
 def winograd_conv2d(cs: CaseSet, rng) -> None:
     _winograd_conv_case(cs.example, "one 4x4 tile: d = 0..15, g = ones",
                         np.arange(16.0).reshape(1, 4, 4), np.ones((1, 1, 3, 3)))
-    _winograd_conv_case(cs.example, "blog's 4x4x2 input, padding 1, two 3x3 kernels",
-                        X_BLOG, fixed(95, 2, 2, 3, 3), padding=1)
+    _winograd_conv_case(cs.example, "the worked examples' 4x4x2 input, padding 1, two 3x3 kernels",
+                        X_WORKED, fixed(95, 2, 2, 3, 3), padding=1)
     _winograd_conv_case(cs.example, "odd output 5x3: partial tiles, batch of 2, bias",
                         fixed(96, 2, 2, 7, 5), fixed(97, 3, 2, 3, 3), fixed(98, 3))
     for i in range(cs.n(2, 6)):

@@ -1,6 +1,6 @@
 """Cases and known mistakes for 03_one_by_one: conv1x1, conv2d_param_count.
 
-Worked example: the blog's 1x1 convolution of ``A=[[1,2],[3,4]]``,
+Worked example: the worked-examples document's 1x1 convolution of ``A=[[1,2],[3,4]]``,
 ``B=[[10,20],[30,40]]`` with weights ``[[1,0],[0,1],[1,-1]]``, whose third
 output channel is ``Y3=[[-9,-18],[-27,-36]]``.
 """
@@ -12,17 +12,18 @@ import numpy as np
 from autograder.cases import _mistakes as m
 from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn
 
-X_BLOG = np.array([[[1.0, 2.0], [3.0, 4.0]], [[10.0, 20.0], [30.0, 40.0]]])  # (2, 2, 2)
-W_BLOG = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])  # (C_out=3, C_in=2)
+X_WORKED = np.array([[[1.0, 2.0], [3.0, 4.0]], [[10.0, 20.0], [30.0, 40.0]]])  # (2, 2, 2)
+W_WORKED = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, -1.0]])  # (C_out=3, C_in=2)
 
 # ----------------------------------------------------------------------------- conv1x1
 
 
 def conv1x1(cs: CaseSet, rng) -> None:
-    cs.example("blog: weight of shape (3, 2, 1, 1)", (X_BLOG, W_BLOG[:, :, None, None]))
-    cs.example("blog: weight of shape (3, 2)", (X_BLOG, W_BLOG))
-    cs.example("blog with bias [1, -1, 0.5], as a batch of 2",
-               (np.stack([X_BLOG, -X_BLOG]), W_BLOG, np.array([1.0, -1.0, 0.5])))
+    cs.example("worked examples: weight of shape (3, 2, 1, 1)",
+               (X_WORKED, W_WORKED[:, :, None, None]))
+    cs.example("worked examples: weight of shape (3, 2)", (X_WORKED, W_WORKED))
+    cs.example("worked examples with bias [1, -1, 0.5], as a batch of 2",
+               (np.stack([X_WORKED, -X_WORKED]), W_WORKED, np.array([1.0, -1.0, 0.5])))
     cs.example("3 input channels, 3x2 image, 4 output channels", (fixed(31, 3, 3, 2),
                                                                   fixed(32, 4, 3, 1, 1),
                                                                   fixed(33, 4)))
@@ -50,9 +51,9 @@ CONV1X1_MISTAKES = [
 
 
 def conv2d_param_count(cs: CaseSet, rng) -> None:
-    cs.example("blog: Conv2d(2, 3, kernel_size=2, bias=False)", (2, 3, 2), {"bias": False},
-               kind="exact")
-    cs.example("blog: Conv2d(2, 3, kernel_size=1)", (2, 3, 1), kind="exact")
+    cs.example("worked examples: Conv2d(2, 3, kernel_size=2, bias=False)", (2, 3, 2),
+               {"bias": False}, kind="exact")
+    cs.example("worked examples: Conv2d(2, 3, kernel_size=1)", (2, 3, 1), kind="exact")
     cs.example("Conv2d(4, 6, kernel_size=(3, 2), groups=2)", (4, 6, (3, 2)), {"groups": 2},
                kind="exact")
     for i in range(cs.n(2, 5)):

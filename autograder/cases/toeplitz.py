@@ -2,7 +2,7 @@
 
 Worked examples: the slides' ``h=[1,0,-1]`` on ``x=[1,2,3,4]`` (View I and
 View II give ``[-2,-2]``), the centred ``"same"`` matrix of ``h=[1,2,3]``, and
-the blog's 4x4x2 input unfolded with 2x2 windows.
+the worked-examples document's 4x4x2 input unfolded with 2x2 windows.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import numpy as np
 import conv_ref
 from autograder.cases import _mistakes as m
 from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
-from autograder.cases.conv2d import W_BLOG, X_BLOG
+from autograder.cases.conv2d import W_WORKED, X_WORKED
 
 X_SLIDES, H_SLIDES = np.array([1.0, 2.0, 3.0, 4.0]), np.array([1.0, 0.0, -1.0])
 
@@ -76,7 +76,40 @@ def _padded_width(case: Case):
     return conv_ref.filter_matrix(h, n + total, stride=args["stride"])
 
 
+def _same_extra_left(case: Case, matrix: str):
+    """'same' for an even kernel with the extra zero on the LEFT (the slides' Toeplitz form).
+
+    The slides' Toeplitz matrix puts ``h_{floor(m/2)+1}`` on the diagonal, i.e. ``k // 2``
+    zeros on the left and ``(k - 1) // 2`` on the right; PyTorch (and the reference) do the
+    opposite. Odd kernels pad both sides equally, so only an even kernel shows the mistake.
+    """
+    args = bound(case)
+    if args["padding"] != "same":
+        return None
+    if matrix == "filter":
+        h, n = np.asarray(args["h"], dtype=float), args["n"]
+        k = len(h)
+        if k % 2:
+            return None
+        # Valid matrix of the padded input, then keep the n columns of the real entries.
+        full = conv_ref.filter_matrix(h, n + k - 1)
+        return full[:, k // 2:k // 2 + n]
+    x, k = np.asarray(args["x"], dtype=float), args["k"]
+    if k % 2:
+        return None
+    return conv_ref.data_matrix(np.pad(x, (k // 2, (k - 1) // 2)), k)
+
+
+SAME_LEFT_TITLE = ("Your 'same' matrix puts the extra zero of an even-length filter on the "
+                   "LEFT, as the slides' Toeplitz matrix (h_{floor(m/2)+1} on the diagonal) "
+                   "does.")
+SAME_LEFT_HINT = ("For an even filter the total padding `k - 1` is odd. PyTorch, and this "
+                  "course, put `(k - 1) // 2` zeros on the left and the extra one on the "
+                  "RIGHT: `left = (k - 1) // 2` (the slides' 2D formula with ceil(K/2) agrees).")
+
 FILTER_MISTAKES = [
+    Mistake("same_extra_left", SAME_LEFT_TITLE, SAME_LEFT_HINT,
+            lambda case: _same_extra_left(case, "filter")),
     Mistake("padded_width", "Your matrix has a column for every entry of the PADDED input "
             "(`n + 2*p` columns).", "T multiplies the unpadded `x`: shape `(L_out, n)`. The "
             "padded zeros multiply nothing, so drop their columns (`T[:, p:p + n]`).",
@@ -104,6 +137,8 @@ def data_matrix(cs: CaseSet, rng) -> None:
         n, K, s, p = _draw_1d(rng)
         cs.random(f"random {i + 1}: n={n}, k={K}, stride={s}, padding={p!r}", (randn(rng, n), K),
                   {"stride": s, "padding": p})
+    cs.example("'same' with an even kernel: x=[1,2,3,4], k=2", (X_SLIDES, 2),
+               {"padding": "same"})
     cs.edge("k=1", (randn(rng, 5), 1))
     cs.edge("k as long as the signal", (randn(rng, 4), 4))
     cs.edge("large padding", (randn(rng, 2), 2), {"padding": 3})
@@ -114,18 +149,20 @@ DATA_MISTAKES = [
             "X has one ROW per kernel tap and one COLUMN per window: shape `(k, L_out)`.",
             _transposed),
     Mistake("rows_reversed", "Your matrix has its rows in reverse order.",
-            "Row j holds the inputs that multiply `h[j]`: `X[j, i] = x_padded[i*stride + j]`. "
+            "Row u holds the inputs that multiply `h[u]`: `X[u, i] = x_padded[i*stride + u]`. "
             "(The slides write h reversed, `[h_m ... h_1]`, with the rows reversed to match.)",
             lambda case: np.asarray(case.expected)[::-1]),
     m.stride_ignored(),
     m.padding_one_side("x", 1, "left"), m.padding_one_side("x", 1, "right"),
+    Mistake("same_extra_left", SAME_LEFT_TITLE, SAME_LEFT_HINT,
+            lambda case: _same_extra_left(case, "data")),
 ]
 
 # ----------------------------------------------------------------------------- im2col
 
 
 def im2col(cs: CaseSet, rng) -> None:
-    cs.example("blog: 4x4x2 input, 2x2 windows", (X_BLOG, 2))
+    cs.example("worked examples: 4x4x2 input, 2x2 windows", (X_WORKED, 2))
     cs.example("1x1 windows of a 2x2x2 input", (np.arange(8.0).reshape(2, 2, 2), 1))
     cs.example("batch of 2, kernel (2, 3), stride (2, 1), padding (1, 0), dilation 2",
                (fixed(43, 2, 2, 6, 7), (2, 3)), {"stride": (2, 1), "padding": (1, 0),
@@ -152,7 +189,7 @@ def _pair(v) -> tuple[int, int]:
 
 
 def _im2col_layout(case: Case, order: str):
-    """The reference with rows in (i, j, c) order, or positions enumerated column by column."""
+    """The reference with rows in (u, v, c) order, or positions enumerated column by column."""
     args = bound(case)
     x, e = np.asarray(args["x"]), np.asarray(case.expected)
     (kh, kw), C, lead = _pair(args["kernel_size"]), x.shape[-3], e.shape[:-2]
@@ -170,11 +207,11 @@ def _im2col_layout(case: Case, order: str):
 
 
 IM2COL_MISTAKES = [
-    Mistake("rows_ijc", "Your rows are in (i, j, c) order: kernel position first, channel last.",
-            "Rows go in (c, i, j) C order, as torch.nn.functional.unfold: row `(c*kH + i)*kW + j`.",
+    Mistake("rows_ijc", "Your rows are in (u, v, c) order: kernel tap first, channel last.",
+            "Rows go in (c, u, v) C order, as torch.nn.functional.unfold: row `(c*kH + u)*kW + v`.",
             lambda case: _im2col_layout(case, "ijc")),
     Mistake("positions_column_major", "Your columns list the windows column by column.",
-            "Windows go row by row: column `p*W_out + q` is the window at output (p, q).",
+            "Windows go row by row: column `i*W_out + j` is the window at output (i, j).",
             lambda case: _im2col_layout(case, "ji")),
     Mistake("im2col_transposed", "Your matrix is the transpose of the right one.",
             "One ROW per (channel, kernel position), one COLUMN per window: `(C*kH*kW, L)`.",
@@ -189,9 +226,9 @@ IM2COL_MISTAKES = [
 
 
 def conv2d_im2col(cs: CaseSet, rng) -> None:
-    cs.example("blog: 4x4x2 input, three 2x2 kernels", (X_BLOG, W_BLOG))
-    cs.example("blog with bias [1, 0, -1], stride 2, padding 1",
-               (X_BLOG[None], W_BLOG, np.array([1.0, 0.0, -1.0])), {"stride": 2, "padding": 1})
+    cs.example("worked examples: 4x4x2 input, three 2x2 kernels", (X_WORKED, W_WORKED))
+    cs.example("worked examples with bias [1, 0, -1], stride 2, padding 1",
+               (X_WORKED[None], W_WORKED, np.array([1.0, 0.0, -1.0])), {"stride": 2, "padding": 1})
     cs.example("batch of 2, two 3x2 kernels, bias", (fixed(44, 2, 2, 5, 4), fixed(45, 2, 2, 3, 2),
                                                      fixed(46, 2)))
     for i in range(cs.n(2, 6)):
@@ -217,7 +254,7 @@ def _weight_order(case: Case):
     w = np.asarray(bound(case)["weight"])
     if w.shape[1] == 1:
         return None
-    # The student flattened the weight in (i, j, c) order against (c, i, j) rows.
+    # The student flattened the weight in (u, v, c) order against (c, u, v) rows.
     return rerun(case, weight=w.transpose(0, 2, 3, 1).reshape(w.shape))
 
 
@@ -226,9 +263,9 @@ IM2COL_CONV_MISTAKES = [
     m.weight_axes_swapped("(C_out, C_in, kH, kW)", 2), m.stride_ignored(),
     m.padding_one_side("x", 2, "left"), m.padding_one_side("x", 2, "right"),
     m.missing_plus_one(2),
-    Mistake("weight_order_mismatch", "Your weight matrix is flattened in (i, j, c) order while "
-            "the im2col rows are in (c, i, j) order.",
-            "`weight.reshape(C_out, -1)` already matches the (c, i, j) rows; do not transpose it "
+    Mistake("weight_order_mismatch", "Your weight matrix is flattened in (u, v, c) order while "
+            "the im2col rows are in (c, u, v) order.",
+            "`weight.reshape(C_out, -1)` already matches the (c, u, v) rows; do not transpose it "
             "first.", _weight_order),
 ]
 
@@ -237,7 +274,7 @@ IM2COL_CONV_MISTAKES = [
 
 def doubly_block_toeplitz(cs: CaseSet, rng) -> None:
     cs.example("K=[[1,2]] on a 2x2 input", (np.array([[1.0, 2.0]]), 2, 2))
-    cs.example("blog: K=[[1,0],[0,1]] on a 4x4 input", (W_BLOG[0, 0], 4, 4))
+    cs.example("worked examples: K=[[1,0],[0,1]] on a 4x4 input", (W_WORKED[0, 0], 4, 4))
     cs.example("K=[[1,2],[3,4]] on a 3x4 input", (np.array([[1.0, 2.0], [3.0, 4.0]]), 3, 4))
     for i in range(cs.n(2, 5)):
         kh, kw = int(rng.integers(1, 4)), int(rng.integers(1, 4))

@@ -10,7 +10,7 @@ import numpy as np
 import conv_ref
 from autograder.cases import _mistakes as m
 from autograder.cases._core import Case, CaseSet, Mistake, bound, fixed, randn, rerun
-from autograder.cases.conv2d import W_BLOG, X_BLOG
+from autograder.cases.conv2d import W_WORKED, X_WORKED
 
 
 def _shape(*dims) -> str:
@@ -69,7 +69,7 @@ DILATE_MISTAKES = [
 
 
 def conv2d_general(cs: CaseSet, rng) -> None:
-    cs.example("blog: 4x4x2 input, three 2x2 kernels", (X_BLOG, W_BLOG))
+    cs.example("worked examples: 4x4x2 input, three 2x2 kernels", (X_WORKED, W_WORKED))
     cs.example("groups=2, 1x1 kernels", (np.arange(8.0).reshape(2, 2, 2), np.ones((2, 1, 1, 1))),
                {"groups": 2})
     cs.example("groups=2, stride 2, padding 1, dilation 2, bias",
