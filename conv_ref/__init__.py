@@ -4,6 +4,7 @@ Every public function is re-exported here; the autograder computes expected
 values from this package, and its tests check it against PyTorch.
 """
 
+from conv_ref.architectures import network_stats
 from conv_ref.backward import conv2d_backward, numeric_gradient
 from conv_ref.basics import conv1d_single, conv1x1, conv2d_param_count, corr1d, corr2d
 from conv_ref.cnn import train_digits
@@ -16,6 +17,7 @@ from conv_ref.equivariance import (
     shift,
     shift_matrix,
 )
+from conv_ref.lti import fir_filter
 from conv_ref.pad import pad, pad2d
 from conv_ref.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from conv_ref.shape import conv_output_length, same_padding
@@ -49,10 +51,12 @@ __all__ = [
     "doubly_block_toeplitz",
     "equivariance_gap",
     "filter_matrix",
+    "fir_filter",
     "fold",
     "im2col",
     "max_pool1d",
     "max_pool2d",
+    "network_stats",
     "numeric_gradient",
     "pad",
     "pad2d",

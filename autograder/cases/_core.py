@@ -29,6 +29,7 @@ KINDS = (
     "exact",  # integers (and tuples of integers): exact equality
     "raises",  # bad arguments: `expected` names the exception the function must raise
     "accuracy",  # labels: `expected` holds the true labels, the case passes at `threshold`
+    "answer",  # a self-test question: compared without the answer ever being shown
 )
 
 
