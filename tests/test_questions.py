@@ -194,3 +194,43 @@ def test_known_wrong_answers_are_named_without_the_answer(name):
         assert not result.passed and result.diagnosis == mistake.id
         if not isinstance(answer, str):
             assert str(answer) not in result.hint
+
+
+# ----------------------------------------------------------------------------- the command line
+
+
+def test_graded_by_the_command_line_without_the_answers_in_any_output(tmp_path):
+    """`autograder grade` on a 06 submission: the right answer scores, the wrong one does not,
+    and no file the grader writes holds the answer of the question answered wrong."""
+    import csv
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+    from tests.nbfactory import notebook, to_bytes
+
+    answers = {"q_transposed_equivalent": "def q_transposed_equivalent():\n"
+                                          "    return (4, 1, 1, 1, 0)\n",  # p' = p: wrong
+               "q_output_padding": "def q_output_padding():\n    return 1\n"}
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "alice.ipynb").write_bytes(to_bytes(notebook(answers)))
+    result = subprocess.run(
+        [sys.executable, "-m", "autograder", "grade", str(tmp_path / "in"), "--out",
+         str(tmp_path / "out"), "--seed", "5", "--assignment", "06_variants"],
+        capture_output=True, text=True, cwd=REPO, env={**os.environ, "COLUMNS": "300"},
+        timeout=600)
+    assert result.returncode == 0, result.stderr
+    with open(tmp_path / "out" / "grades.csv", newline="") as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert row["06_variants:q_output_padding"] == "1"
+    assert row["06_variants:q_transposed_equivalent"] == "0"
+    written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
+    assert any(p.suffix == ".md" for p in written) and any(p.suffix == ".json" for p in written)
+    right = answer_of("q_transposed_equivalent")
+    forms = (str(right), str(list(right)), "".join(map(str, right)), "[4, 1, 2, 1, 0]")
+    for path in written:
+        text = path.read_text(errors="replace")
+        assert not any(f in text for f in forms), path
+    feedback = "".join(p.read_text() for p in written if p.suffix == ".md")
+    assert "same padding" in feedback.lower()  # the wrong answer's diagnosis is named
