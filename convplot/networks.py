@@ -86,3 +86,48 @@ def _short(x: float) -> str:
         if x >= scale:
             return f"{x / scale:.3g}{suffix}"
     return f"{x:.0f}"
+
+
+def unrolled(layers: list[dict], input_shape, stats) -> tuple[list, list, list, list]:
+    """Labels, shapes, parameters and MACs with every residual block drawn layer by layer.
+
+    Parameters
+    ----------
+    layers : list of dict
+        Layer specs, as `network_stats` takes them.
+    input_shape : tuple of int
+        ``(C, H, W)`` of one example.
+    stats : callable
+        ``stats(layers, input_shape) -> (shapes, params, macs)``: the notebook's
+        `network_stats`, so that the picture shows the student's own counts.
+
+    Returns
+    -------
+    labels, shapes, params, macs : list
+        One entry per drawn layer: a residual block becomes its body's layers
+        (``"body: ..."``), its shortcut's (``"shortcut: ..."``) and an ``"add"``.
+    """
+    labels, shapes, params, macs = [], [], [], []
+
+    def extend(prefix, specs, shape):
+        s, p, m = stats(specs, shape)
+        labels.extend(prefix + label for label in layer_labels(specs))
+        shapes.extend(tuple(int(d) for d in x) for x in s)
+        params.extend(int(v) for v in p)
+        macs.extend(int(v) for v in m)
+
+    shape = tuple(input_shape)
+    for spec in layers:
+        if spec["type"] == "residual":
+            for part in ("body", "shortcut"):
+                if spec.get(part):
+                    extend(f"{part}: ", spec[part], shape)
+            labels.append("add")
+            shape = tuple(int(d) for d in stats([spec], shape)[0][0])
+            shapes.append(shape)
+            params.append(0)
+            macs.append(0)
+        else:
+            extend("", [spec], shape)
+            shape = shapes[-1]
+    return labels, shapes, params, macs

@@ -8,7 +8,7 @@ import pytest
 
 import conv_ref
 from autograder.cases.architectures import NETWORKS
-from convplot.networks import layer_labels, network_profile
+from convplot.networks import layer_labels, network_profile, unrolled
 
 
 @pytest.fixture(autouse=True)
@@ -40,3 +40,16 @@ def test_labels_name_kernel_stride_groups_and_residual_parts():
                            {"type": "maxpool", "kernel": 2}, {"type": "linear", "out": 10}])
     assert labels == ["conv 3x3/2 → 8", "conv 3x3 dw → 8", "residual (3+0)", "maxpool 2",
                       "linear → 10"]
+
+
+def test_unrolled_draws_the_layers_inside_a_residual_block_with_the_same_totals():
+    layers, shape = NETWORKS["ResNet basic block, downsampling"]
+    labels, shapes, params, macs = unrolled(layers, shape, conv_ref.network_stats)
+    body, shortcut = layers[0]["body"], layers[0]["shortcut"]
+    assert len(labels) == len(body) + len(shortcut) + 1 + 1  # the add, then the final ReLU
+    assert labels[0] == "body: conv 3x3/2 → 128" and labels[len(body)].startswith("shortcut: ")
+    assert labels[-2:] == ["add", "relu"] and shapes[-1] == shapes[-2] == (128, 28, 28)
+    _, block_params, block_macs = conv_ref.network_stats(layers, shape)
+    assert sum(params) == block_params.sum() and sum(macs) == block_macs.sum()
+    fig = network_profile("block", labels, shapes, params, macs)
+    assert len(fig.axes[1].patches) == len(labels)
