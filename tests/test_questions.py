@@ -213,8 +213,14 @@ def test_graded_by_the_command_line_without_the_answers_in_any_output(tmp_path):
     answers = {"q_transposed_equivalent": "def q_transposed_equivalent():\n"
                                           "    return (4, 1, 1, 1, 0)\n",  # p' = p: wrong
                "q_output_padding": "def q_output_padding():\n    return 1\n"}
+    # mallory reads the answers from the grader's cases: absent from the sandbox, and a reach
+    # into the grader's internals besides
+    reads = {"q_output_padding": "def q_output_padding():\n"
+                                 "    from autograder.cases.questions import QUESTIONS\n"
+                                 "    return QUESTIONS['q_output_padding'].answer\n"}
     (tmp_path / "in").mkdir()
     (tmp_path / "in" / "alice.ipynb").write_bytes(to_bytes(notebook(answers)))
+    (tmp_path / "in" / "mallory.ipynb").write_bytes(to_bytes(notebook(reads)))
     result = subprocess.run(
         [sys.executable, "-m", "autograder", "grade", str(tmp_path / "in"), "--out",
          str(tmp_path / "out"), "--seed", "5", "--assignment", "06_variants"],
@@ -222,7 +228,9 @@ def test_graded_by_the_command_line_without_the_answers_in_any_output(tmp_path):
         timeout=600)
     assert result.returncode == 0, result.stderr
     with open(tmp_path / "out" / "grades.csv", newline="") as fh:
-        (row,) = list(csv.DictReader(fh))
+        rows = {r["student"]: r for r in csv.DictReader(fh)}
+    row = rows["alice"]
+    assert rows["mallory"]["06_variants:q_output_padding"] == "0"
     assert row["06_variants:q_output_padding"] == "1"
     assert row["06_variants:q_transposed_equivalent"] == "0"
     written = [p for p in (tmp_path / "out").rglob("*") if p.is_file()]
