@@ -27,6 +27,9 @@ class Problem:
         The signature students implement, as shown in the notebook.
     checks_errors : bool
         Marked (E) in the catalog: bad arguments must raise ``ValueError``.
+    question : bool
+        A self-test question: a function without arguments that returns the
+        answer (`autograder.cases.questions`), not a computation.
     """
 
     name: str
@@ -34,6 +37,12 @@ class Problem:
     points: int
     signature: str
     checks_errors: bool = False
+    question: bool = False
+
+
+def _q(assignment: str, name: str) -> Problem:
+    """A self-test question: one point, no arguments."""
+    return Problem(name, assignment, 1, f"{name}()", question=True)
 
 
 def _p(assignment: str, points: int, signature: str, checks_errors: bool = False) -> Problem:
@@ -41,35 +50,43 @@ def _p(assignment: str, points: int, signature: str, checks_errors: bool = False
 
 
 PROBLEMS: tuple[Problem, ...] = (
-    # 01_conv1d (12 points)
+    # 01_conv1d (17 points)
     _p("01_conv1d", 2, "conv_output_length(n, k, stride=1, padding=0, dilation=1)", True),
     _p("01_conv1d", 2, "corr1d(x, h)"),
     _p("01_conv1d", 3, "conv1d_single(x, h, bias=0.0, stride=1, padding=0)"),
     _p("01_conv1d", 5, "conv1d(x, weight, bias=None, stride=1, padding=0)", True),
-    # 02_conv2d (11 points)
+    _q("01_conv1d", "q_output_length"),
+    _p("01_conv1d", 3, "fir_filter(x, h)"),
+    _q("01_conv1d", "q_conv_properties"),
+    # 02_conv2d (13 points)
     _p("02_conv2d", 2, "corr2d(X, K)"),
     _p("02_conv2d", 3, 'pad2d(x, padding, mode="zeros")'),
     _p(
         "02_conv2d", 6,
         'conv2d(x, weight, bias=None, stride=1, padding=0, padding_mode="zeros")', True,
     ),
-    # 03_one_by_one (5 points)
+    _q("02_conv2d", "q_conv2d_output_shape"),
+    _q("02_conv2d", "q_same_padding"),
+    # 03_one_by_one (9 points)
     _p("03_one_by_one", 3, "conv1x1(x, weight, bias=None)"),
     _p("03_one_by_one", 2, "conv2d_param_count(c_in, c_out, kernel_size, bias=True, groups=1)"),
+    _p("03_one_by_one", 4, "network_stats(layers, input_shape)", True),
     # 04_toeplitz (18 points)
     _p("04_toeplitz", 4, "filter_matrix(h, n, stride=1, padding=0)"),
     _p("04_toeplitz", 3, "data_matrix(x, k, stride=1, padding=0)"),
     _p("04_toeplitz", 4, "im2col(x, kernel_size, stride=1, padding=0, dilation=1)"),
     _p("04_toeplitz", 3, "conv2d_im2col(x, weight, bias=None, stride=1, padding=0)"),
     _p("04_toeplitz", 4, "doubly_block_toeplitz(K, H, W)"),
-    # 05_equivariance (14 points)
+    # 05_equivariance (16 points)
     _p("05_equivariance", 2, "shift(x, k=1, circular=True)"),
     _p("05_equivariance", 2, "shift_matrix(n, k=1)"),
     _p("05_equivariance", 2, "circular_conv1d(x, w)"),
     _p("05_equivariance", 3, "circulant(w, n)"),
     _p("05_equivariance", 2, "equivariance_gap(f, x, k=1)"),
     _p("05_equivariance", 3, "circulant_eigenvalues(w, n)"),
-    # 06_variants (24 points)
+    _q("05_equivariance", "q_equivariant_padding"),
+    _q("05_equivariance", "q_breaks_equivariance"),
+    # 06_variants (26 points)
     _p("06_variants", 2, "dilate_kernel(w, dilation)"),
     _p(
         "06_variants", 5,
@@ -80,7 +97,9 @@ PROBLEMS: tuple[Problem, ...] = (
         "depthwise_separable_conv2d(x, depthwise, pointwise, stride=1, padding=0)",
     ),
     _p("06_variants", 4, "conv_transpose1d(x, weight, stride=1, padding=0)"),
+    _q("06_variants", "q_transposed_equivalent"),
     _p("06_variants", 4, "conv_transpose2d(x, weight, bias=None, stride=1, padding=0)"),
+    _q("06_variants", "q_output_padding"),
     _p("06_variants", 2, "max_pool2d(x, kernel_size, stride=None, padding=0)"),
     _p("06_variants", 2, "avg_pool2d(x, kernel_size, stride=None, padding=0)"),
     _p("06_variants", 2, "receptive_field(layers)"),

@@ -4,6 +4,7 @@ Every public function is re-exported here; the autograder computes expected
 values from this package, and its tests check it against PyTorch.
 """
 
+from conv_ref.architectures import network_stats
 from conv_ref.backward import conv2d_backward, numeric_gradient
 from conv_ref.basics import conv1d_single, conv1x1, conv2d_param_count, corr1d, corr2d
 from conv_ref.cnn import cnn_forward, predict, train_digits
@@ -17,6 +18,7 @@ from conv_ref.equivariance import (
     shift_matrix,
 )
 from conv_ref.fast import conv_work, fft_conv2d, winograd_conv2d, winograd_f23, winograd_tile
+from conv_ref.lti import fir_filter
 from conv_ref.pad import pad, pad2d
 from conv_ref.pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from conv_ref.shape import conv_output_length, same_padding
@@ -53,10 +55,12 @@ __all__ = [
     "equivariance_gap",
     "fft_conv2d",
     "filter_matrix",
+    "fir_filter",
     "fold",
     "im2col",
     "max_pool1d",
     "max_pool2d",
+    "network_stats",
     "numeric_gradient",
     "pad",
     "pad2d",

@@ -433,6 +433,98 @@ def numeric_gradient_copy(f, x, h=1e-6):
     return grad
 
 
+# ----------------------------------------------------------------------------- 01: FIR
+
+
+@correct("fir_filter")
+def fir_filter_position_loop(x, h):
+    x, h = np.asarray(x, dtype=float), np.asarray(h, dtype=float)
+    y = []
+    for n in range(len(x) + len(h) - 1):
+        y.append(sum(h[k] * x[n - k] for k in range(len(h)) if 0 <= n - k < len(x)))
+    return np.array(y, dtype=float)
+
+
+@mistake("fir_filter")
+def fir_filter_np_convolve(x, h):
+    return np.convolve(x, h)
+
+
+@mistake("fir_filter")
+def fir_filter_padded_correlation(x, h):
+    x, h = np.asarray(x, dtype=float), np.asarray(h, dtype=float)
+    xp = np.pad(x, len(h) - 1)
+    return np.array([xp[i:i + len(h)] @ h for i in range(len(x) + len(h) - 1)])
+
+
+# ----------------------------------------------------------------------------- 03: networks
+
+
+def _stats_dims(n, k, s, p):
+    return (n + 2 * p - k) // s + 1
+
+
+@correct("network_stats")
+def network_stats_lists(layers, input_shape):
+    def one(spec, shape):
+        kind = spec.get("type")
+        if kind == "conv":
+            k = spec["kernel"]
+            k = k if isinstance(k, (tuple, list)) else (k, k)
+            st = spec.get("stride", 1)
+            st = st if isinstance(st, (tuple, list)) else (st, st)
+            pd = spec.get("padding", 0)
+            pd = pd if isinstance(pd, (tuple, list)) else (pd, pd)
+            g = spec.get("groups", 1)
+            if shape[0] % g or spec["out"] % g or any(
+                    k[i] > shape[i + 1] + 2 * pd[i] for i in range(2)):
+                raise ValueError("network_stats: bad conv layer")
+            out = (spec["out"], *(_stats_dims(shape[i + 1], k[i], st[i], pd[i]) for i in range(2)))
+            per = shape[0] // g * k[0] * k[1]
+            return out, spec["out"] * per + spec["out"] * bool(spec.get("bias", True)), \
+                out[0] * out[1] * out[2] * per
+        if kind in ("maxpool", "avgpool"):
+            k, s, p = spec["kernel"], spec.get("stride") or spec["kernel"], spec.get("padding", 0)
+            return (shape[0], *(_stats_dims(n, k, s, p) for n in shape[1:])), 0, 0
+        if kind in ("relu", "batchnorm"):
+            return shape, 2 * shape[0] if kind == "batchnorm" else 0, 0
+        if kind == "global_avgpool":
+            return (shape[0], 1, 1), 0, 0
+        if kind == "flatten":
+            return (int(np.prod(shape)),), 0, 0
+        if kind == "linear":
+            if len(shape) != 1:
+                raise ValueError("network_stats: linear needs a flat input")
+            out, bias = spec["out"], spec.get("bias", True)
+            return (out,), shape[0] * out + out * bool(bias), shape[0] * out
+        if kind == "residual":
+            paths = []
+            for path in (spec["body"], spec.get("shortcut", [])):
+                s, p, m = shape, 0, 0
+                for inner in path:
+                    s, dp, dm = one(inner, s)
+                    p, m = p + dp, m + dm
+                paths.append((s, p, m))
+            if paths[0][0] != paths[1][0]:
+                raise ValueError("network_stats: residual shapes differ")
+            return paths[0][0], paths[0][1] + paths[1][1], paths[0][2] + paths[1][2]
+        raise ValueError(f"network_stats: unknown layer {kind!r}")
+
+    shape, rows = tuple(input_shape), []
+    for spec in layers:
+        shape, p, m = one(spec, shape)
+        rows.append((list(shape), p, m))
+    return [r[0] for r in rows], [r[1] for r in rows], [r[2] for r in rows]
+
+
+@mistake("network_stats")
+def network_stats_macs_per_pixel(layers, input_shape):
+    # the right shapes and parameters, but MACs for one output pixel only
+    shapes, params, macs = network_stats_lists(layers, input_shape)
+    pixels = [int(np.prod(s[1:])) if len(s) == 3 else 1 for s in shapes]
+    return shapes, params, [m // n for m, n in zip(macs, pixels, strict=True)]
+
+
 # ----------------------------------------------------------------------------- other types
 
 
@@ -476,7 +568,13 @@ for _p in catalog.PROBLEMS:
     from autograder.cases import generate_cases as _generate
 
     _kind = next(c.kind for c in _generate(_p.name, _SEED, public=True) if c.kind != "raises")
-    if _kind == "exact":
+    if _kind == "answer":  # a self-test answer in another form: lower case, commas, NumPy ints
+        correct(_p.name)(_typed(_p.name, lambda v: ", ".join(v.lower()) if isinstance(v, str)
+                                else _each(np.int64)(v), "answer_other_form"))
+    elif _p.name == "network_stats":  # shapes of several lengths: lists of lists, not an array
+        correct(_p.name)(_typed(_p.name, lambda v: ([list(s) for s in v[0]], v[1].tolist(),
+                                                    v[2].tolist()), "nested_list"))
+    elif _kind == "exact":
         correct(_p.name)(_typed(_p.name, _each(np.int64), "numpy_integers"))
     else:
         correct(_p.name)(_typed(_p.name, _each(lambda v: np.asarray(v).tolist()), "nested_list"))

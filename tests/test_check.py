@@ -14,7 +14,8 @@ from autograder.catalog import PROBLEMS
 from autograder.check import _results, render_html, render_text
 
 
-@pytest.mark.parametrize("name", [p.name for p in PROBLEMS if p.name != "train_digits"])
+@pytest.mark.parametrize("name", [p.name for p in PROBLEMS
+                                  if p.name != "train_digits" and not p.question])
 def test_the_reference_passes_the_public_cases(name):  # values only: it may not call itself
     results = _results(name, getattr(conv_ref, name), rules=False)
     assert results and all(r.passed for r in results), [r.message for r in results]

@@ -19,7 +19,7 @@ def wrong_answers(name, mistake):
     """(case, wrong value) for every case on which the mistake changes the answer."""
     cases = generate_cases(name, PUBLIC_SEED, public=True) + generate_cases(name, SEED, False)
     for case in cases:
-        if case.kind not in ("allclose", "exact"):
+        if case.kind not in ("allclose", "exact", "answer"):
             continue
         try:
             wrong = mistake.fn(case)
@@ -98,7 +98,7 @@ def wrong_shapes(name, mistake):
     """(case, wrong shape) for every case on which the mistake changes the answer's shape."""
     for case in (generate_cases(name, PUBLIC_SEED, public=True)
                  + generate_cases(name, SEED, public=False)):
-        if case.kind not in ("allclose", "exact"):
+        if case.kind not in ("allclose", "exact", "answer"):
             continue
         shape = mistake.shape(case)
         if shape is not None and shape != np.shape(case.expected):

@@ -36,7 +36,7 @@ KERNEL = "conv-course"
 # The documents' worked examples: number strings that must appear (whitespace
 # ignored) in a code cell of the solution notebook that asserts something.
 WORKED_EXAMPLES: dict[str, list[str]] = {
-    "01_conv1d": ["[1, 2, 3, 4]", "[1, 0, -1]", "[-2, -2]", "[2, 3, 4]"],
+    "01_conv1d": ["[1, 2, 3, 4]", "[1, 0, -1]", "[-2, -2]", "[2, 3, 4]", "[1, 2, 2, 2, -3, -4]"],
     "02_conv2d": [
         "[[1, 5, 9, 13], [2, 6, 10, 14], [3, 7, 11, 15], [4, 8, 12, 16]]",
         "[[7, 15, 23], [9, 17, 25], [11, 19, 27]]",
@@ -414,6 +414,8 @@ def test_every_exercise_states_the_graded_rules(assignment):
     from autograder.intake.scan import assignment_number
 
     for p in problems_for(assignment):
+        if p.question:  # a self-test answer: no computation for rules to govern
+            continue
         rules = _rules_line(assignment, p.name)
         for rule in ("NumPy only", "`np.convolve`", "`np.correlate`", "do not modify the inputs"):
             assert rule in rules, f"{assignment}: {p.name}'s rules miss {rule!r}: {rules}"
@@ -424,3 +426,31 @@ def test_every_exercise_states_the_graded_rules(assignment):
         assert extra is None or extra in rules, f"{assignment}: {p.name}: {rules}"
         assert "return a new array" in rules or "return new arrays" in rules or (
             re.search(r"return an? (int|float|tuple of ints)\.", rules)), rules
+
+
+def _statement(assignment: str, name: str) -> str:
+    cells = read_notebook(solution_path(assignment)).cells
+    index = next(i for i, c in enumerate(cells) if nbgrader_meta(c).get("grade_id") == name)
+    return cells[index - 1].source if cells[index - 1].cell_type == "markdown" else ""
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_self_test_asks_its_question_just_above_its_answer(assignment):
+    for p in problems_for(assignment):
+        if not p.question:
+            continue
+        text = _statement(assignment, p.name)
+        assert text.startswith("### Self-test: ") and text.splitlines()[0].endswith(
+            "(1 point)"), f"{assignment}: {p.name} needs a '### Self-test: ... (1 point)' cell"
+        assert "**Answer:** return " in text, f"{assignment}: {p.name} must say what to return"
+        assert "never what the right answer is" in text
+
+
+def test_the_architectures_of_notebook_03_are_the_graded_ones():
+    from autograder.cases.architectures import NETWORKS
+
+    cells = read_notebook(solution_path("03_one_by_one")).cells
+    (source,) = [c.source for c in cells if c.cell_type == "code" and "NETWORKS = {" in c.source]
+    namespace: dict = {}
+    exec(source.replace("print(", "(lambda *a: None)("), namespace)
+    assert namespace["NETWORKS"] == NETWORKS

@@ -24,12 +24,12 @@ PUBLIC_SEED: int = 20240401
 
 # assignment -> modules whose GENERATORS and MISTAKES cover its problems
 _MODULES = {
-    "01_conv1d": ("conv1d",),
-    "02_conv2d": ("conv2d",),
-    "03_one_by_one": ("one_by_one",),
+    "01_conv1d": ("conv1d", "lti", "questions"),
+    "02_conv2d": ("conv2d", "questions"),
+    "03_one_by_one": ("one_by_one", "architectures"),
     "04_toeplitz": ("toeplitz",),
-    "05_equivariance": ("equivariance",),
-    "06_variants": ("variants", "transposed", "pooling"),
+    "05_equivariance": ("equivariance", "questions"),
+    "06_variants": ("variants", "transposed", "pooling", "questions"),
     "07_backward": ("backward",),
     "08_fast_conv": ("fast_conv",),
 }

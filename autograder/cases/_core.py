@@ -29,6 +29,7 @@ KINDS = (
     "exact",  # integers (and tuples of integers): exact equality
     "raises",  # bad arguments: `expected` names the exception the function must raise
     "network",  # parameters: `expected` holds a held-out set, passes at `threshold` accuracy
+    "answer",  # a self-test question: compared without the answer ever being shown
 )
 
 

@@ -345,7 +345,7 @@ def compare(expected: Any, received: Any, kind: str = "allclose", atol: float | 
         The reference answer.
     received : Any
         What the student's function returned (plain data).
-    kind : {"allclose", "exact"}
+    kind : {"allclose", "exact", "answer"}
     atol : float, optional
         Overrides the absolute tolerance (finite differences).
     names : tuple of str
@@ -358,8 +358,84 @@ def compare(expected: Any, received: Any, kind: str = "allclose", atol: float | 
     >>> compare(np.zeros((2, 3)), np.zeros((2, 4))).message  # doctest: +ELLIPSIS
     'shape mismatch: expected (2, 3), got (2, 4). Only axis 1 differs (3 vs 4): ...'
     """
+    if kind == "answer":
+        return compare_answer(expected, received)
     if isinstance(expected, tuple):
         return _compare_tuple(expected, received, kind, atol, names)
     if kind == "exact" and isinstance(expected, numbers.Integral):
         return _compare_int(int(expected), received)
     return _compare_array(expected, received, atol)
+
+
+# ----------------------------------------------------------------------------- question answers
+
+
+def _choices(value: Any) -> frozenset[str] | None:
+    """A multiple-choice answer as a set of upper-case letters: "ac", "A, C", ["A", "C"]."""
+    if isinstance(value, str):
+        parts = [c for c in value.upper() if c not in " ,;"]
+    elif isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        parts = [c for v in value for c in v.upper() if c not in " ,;"]
+    else:
+        return None
+    return frozenset(parts) if all(c.isalpha() and c.isascii() for c in parts) else None
+
+
+def _integer(value: Any) -> int | None:
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, (numbers.Integral, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    return None
+
+
+def _integers(value: Any, n: int) -> tuple[int, ...] | None:
+    if isinstance(value, np.ndarray):
+        value = value.tolist()
+    if not isinstance(value, (list, tuple)) or len(value) != n:
+        return None
+    items = tuple(_integer(v) for v in value)
+    return None if None in items else items
+
+
+def _answer_form(expected: Any) -> str:
+    if isinstance(expected, str):
+        return "a string of the letters you choose, e.g. \"AC\""
+    if isinstance(expected, tuple):
+        return f"a tuple of {len(expected)} ints"
+    return "an int"
+
+
+def compare_answer(expected: Any, received: Any) -> Comparison:
+    """Compare a self-test answer without revealing the expected one.
+
+    `expected` is an int, a tuple of ints, or a string of the right letters of
+    a multiple-choice question (order, case, spaces and commas do not matter).
+    The verdict's message and details never contain `expected`.
+
+    Examples
+    --------
+    >>> compare_answer("ACD", "d, a, c").passed
+    True
+    >>> compare_answer((4, 1, 2), [4, 1, 2]).passed
+    True
+    >>> "7" in compare_answer(7, 8).message
+    False
+    """
+    if isinstance(expected, str):
+        got, right = _choices(received), _choices(expected)
+    elif isinstance(expected, tuple):
+        got, right = _integers(received, len(expected)), expected
+    else:
+        got, right = _integer(received), int(expected)
+    details = {"received": summarize(received)}
+    if got is None:
+        return Comparison(False, "type", f"Answer with {_answer_form(expected)}; got "
+                          f"{_describe(received)}.", details=details)
+    if got != right:
+        shown = "".join(sorted(got)) if isinstance(got, frozenset) else got
+        return Comparison(False, "values", f"{shown!r} is not the right answer. Re-read the "
+                          "section above the question and try again.", details=details)
+    return Comparison(True)

@@ -81,7 +81,7 @@ def diagnose(case: Case, received: Any) -> Mistake | None:
     -------
     Mistake or None
     """
-    if case.kind not in ("allclose", "exact"):
+    if case.kind not in ("allclose", "exact", "answer"):
         return None
     known = mistakes_for(case.problem)
     for mistake in known:
