@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from autograder import cli
+from autograder.catalog import max_score
 from autograder.cli import main
 from autograder.grade import grade
 from tests.conftest import REPO
@@ -246,7 +247,7 @@ def test_a_moodle_download_grades_under_participant_ids(tmp_path):
         rows = {r["student"]: r for r in csv.DictReader(fh)}
     assert {k: r["name"] for k, r in rows.items()} == {"1234567": "Jane Doe",
                                                        "1234568": "José García"}
-    assert rows["1234567"]["01_conv1d"] == "12"
+    assert rows["1234567"]["01_conv1d"] == str(max_score("01_conv1d"))
     assert "not valid JSON" in rows["1234568"]["notes"]
     page = (tmp_path / "out" / "feedback" / "1234568" / "01_conv1d.html").read_text()
     assert "José García (1234568)" in page  # the name beside the key

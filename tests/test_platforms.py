@@ -93,11 +93,12 @@ def test_canvas_roster_without_ids_is_refused(tmp_path):
 
 # A gradebook exported from Canvas (Grades > Export) as it comes: BOM, Integration ID,
 # a Points Possible row, a Manual Posting row, read-only totals, the Test Student.
+POINTS_01 = catalog.max_score("01_conv1d")
 CANVAS_EXPORT = (
     "\ufeffStudent,ID,SIS User ID,SIS Login ID,Integration ID,Section,"
     "Conv 1-D: 01_conv1d (4321),Quiz 1 (77),Current Points,Final Score\r\n"
     ",,,,,,Manual Posting,,,\r\n"
-    "    Points Possible,,,,,,12.00,5.00,(read only),(read only)\r\n"
+    f"    Points Possible,,,,,,{POINTS_01}.00,5.00,(read only),(read only)\r\n"
     '"Smith, John",12346,S-1,jsmith,,Section A,,4.00,4.00,33.33\r\n'
     '"Smith, John",12350,S-2,jsmith2,,Section B,1.00,5.00,6.00,35.29\r\n'
     '"Doe, Ann",12351,S-3,adoe,,Section A,,,0.00,0.00\r\n'
@@ -132,7 +133,7 @@ def test_canvas_zip_and_roster_import_in_canvas_format_with_ids(tmp_path):
     rows = _csv(export.path)
     # Canvas's import columns, the assignment under the roster's own "Name (id)" header.
     assert rows[0] == STUDENT_COLUMNS + ["Conv 1-D: 01_conv1d (4321)"]
-    assert rows[1] == ["Points Possible", "", "", "", "", "12"]
+    assert rows[1] == ["Points Possible", "", "", "", "", str(POINTS_01)]
     assert rows[2] == ["Smith, John", "12346", "S-1", "jsmith", "Section A", "9.06"]
     assert rows[3] == ["Smith, John", "12350", "S-2", "jsmith2", "Section B", "12"]
     assert rows[4] == ["Doe, Ann", "12351", "S-3", "adoe", "Section A", ""]
@@ -448,10 +449,10 @@ def test_gradescope_bundle_grades_under_docker_capabilities(open_tmp, monkeypatc
 
 def test_canvas_roster_points_that_differ_are_noted(tmp_path):
     roster = tmp_path / "export.csv"
-    roster.write_bytes(CANVAS_EXPORT.replace(",12.00,5.00,", ",10.00,5.00,").encode())
+    roster.write_bytes(CANVAS_EXPORT.replace(f",{POINTS_01}.00,5.00,", ",10.00,5.00,").encode())
     export = write_canvas_gradebook(_canvas_results(tmp_path), tmp_path / "canvas.csv",
                                     CanvasOptions(roster))
-    assert any("'Conv 1-D: 01_conv1d (4321)' is worth 10.00 points in Canvas but 12 here" in n
-               for n in export.notes)
+    assert any("'Conv 1-D: 01_conv1d (4321)' is worth 10.00 points in Canvas but "
+               f"{POINTS_01} here" in n for n in export.notes)
     # The export still says the grader's points possible; Canvas keeps its own on import.
-    assert _csv(export.path)[1][-1] == "12"
+    assert _csv(export.path)[1][-1] == str(POINTS_01)
