@@ -164,6 +164,13 @@ def test_a_broken_notebook_is_a_zero_row_with_its_reason(course):
     dave = course.results["dave"]
     assert "not valid JSON" in dave["error"]
     assert set(course.db_scores()["dave"].values()) == {0.0}
+    # formgrader and his feedback have a notebook that says why, and his submission its time
+    nb = nbformat.read(course.dir / "autograded" / "dave" / A / f"{A}.ipynb", as_version=4)
+    checks = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert checks and all("not valid JSON" in c.outputs[0].text for c in checks)
+    with course.db() as gb:
+        assert gb.find_submission(A, "dave").timestamp == parse_utc(
+            (course.dir / "submitted" / "dave" / A / "timestamp.txt").read_text())
 
 
 def test_autograded_notebooks_carry_the_scores_in_their_check_cells(course):
@@ -197,9 +204,14 @@ def test_generate_feedback_shows_the_scores(course):
     nbgrader("generate_feedback", A, cwd=course.dir, env=course.env)
     for student in ("alice", "bob", "carol"):
         html = (course.dir / "feedback" / student / A / f"{A}.html").read_text()
-        total = sum(p["score"] for p in course.results[student]["problems"].values())
-        assert f"Score: {round(total, 2):g}" in html or f"{round(total, 2)}" in html
+        problems = course.results[student]["problems"].values()
+        total = sum(p["score"] for p in problems)
+        # nbgrader's template prints round(score, 2) of the notebook and of each cell
+        assert f"(Score: {round(total, 2)} / {float(catalog.max_score(A))})" in html
+        for p in problems:
+            assert f"Score: {round(p['score'], 2)} / {float(p['max_score'])}" in html
         assert "from the sandboxed grader" in html
+    assert "not valid JSON" in (course.dir / "feedback" / "dave" / A / f"{A}.html").read_text()
     nbgrader("release_feedback", A, cwd=course.dir, env=course.env)
 
 
@@ -219,3 +231,90 @@ def test_nbgrader_autograde_keeps_the_scores(course):
         assert grade.manual_score == 3.0 and grade.score == 3.0
     # and grading again the grader's way agrees too
     assert course.grade() == course.results
+
+
+# ----------------------------------------------------------------------------- the parts, alone
+
+
+def test_the_plugin_replaces_execute_and_keeps_the_rest_of_nbgraders_steps():
+    from nbgrader.converters import Autograde
+    from nbgrader.preprocessors import Execute
+    from traitlets.config import Config
+
+    from autograder.outputs.platforms.nbgrader_plugin import PLUGIN, use_sandboxed_grader
+
+    c = Config()
+    use_sandboxed_grader(c)
+    defaults = Autograde.class_traits()["autograde_preprocessors"].default()
+    assert c.Autograde.autograde_preprocessors == [
+        PLUGIN if pp is Execute else pp for pp in defaults]
+    assert Execute not in c.Autograde.autograde_preprocessors
+    assert Autograde(config=c).autograde_preprocessors[0] == PLUGIN
+
+
+def _release_nb():
+    return nbformat.read(REPO / "notebooks" / A / f"{A}.ipynb", as_version=4)
+
+
+def _checks(nb) -> dict:
+    return {c.metadata.nbgrader.grade_id: c for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("grade")}
+
+
+def test_check_cells_get_partial_credit_as_nbgrader_reads_it():
+    from nbgrader.utils import determine_grade
+
+    from autograder.outputs.platforms.nbgrader_host import fill_grade_cells
+    from tests.test_feedback import sample_results
+
+    alice = sample_results()[0]
+    nb = _release_nb()
+    extra = nbformat.v4.new_code_cell("assert True")  # a grade cell the catalog does not know
+    extra.metadata["nbgrader"] = {"grade": True, "solution": False, "locked": True,
+                                  "grade_id": "check_extra", "points": 4, "schema_version": 3}
+    nb.cells.append(extra)
+    checks = _checks(nb)
+    checks["check_conv1d"].metadata.nbgrader.points = 10  # a course that doubled the points
+    assert fill_grade_cells(nb, alice) == len(checks)
+    scores = {gid: determine_grade(cell)[0] for gid, cell in checks.items()}
+    problems = alice.problems
+    assert scores == pytest.approx({
+        "check_conv_output_length": problems["conv_output_length"].score,
+        "check_corr1d": problems["corr1d"].score,
+        "check_conv1d_single": problems["conv1d_single"].score,
+        "check_conv1d": problems["conv1d"].score * 2,
+        "check_extra": 0.0,  # never points the grader did not give
+    })
+    assert "2 of 4 cases passed" in checks["check_corr1d"].outputs[0].text
+    # solution cells, where the student's code is, get no outputs: nothing of it ran here
+    assert all(not c.get("outputs") for c in nb.cells if c not in checks.values())
+
+
+def test_an_ungraded_result_scores_every_check_cell_zero_with_its_reason():
+    from nbgrader.utils import determine_grade
+
+    from autograder.outputs.platforms.nbgrader_host import fill_grade_cells
+    from tests.test_feedback import sample_results
+
+    carol = sample_results()[2]
+    nb = _release_nb()
+    fill_grade_cells(nb, carol)
+    for cell in _checks(nb).values():
+        assert determine_grade(cell)[0] == 0
+        assert cell.outputs[0].name == "stderr" and carol.error in cell.outputs[0].text
+
+
+def test_a_course_without_the_assignment_registered_gets_its_scores_directly(tmp_path,
+                                                                             monkeypatch):
+    from autograder.outputs.platforms.nbgrader_host import autograde_course
+    from tests.test_feedback import sample_results
+
+    monkeypatch.setenv("PATH", os.pathsep.join([str(BIN), os.environ.get("PATH", "")]))
+    (tmp_path / "nbgrader_config.py").write_text("c = get_config()\n")
+    (tmp_path / "submitted" / "alice" / A).mkdir(parents=True)
+    alice = sample_results()[0]
+    # generate_assignment never ran: nbgrader refuses, the scores still reach the gradebook
+    assert autograde_course([alice], tmp_path, tmp_path / "graded") == 0
+    with Gradebook(f"sqlite:///{tmp_path / 'gradebook.db'}") as gb:
+        assert gb.find_submission(A, "alice").score == pytest.approx(alice.score)
+        assert not (tmp_path / "autograded").exists()

@@ -14,7 +14,10 @@ in the sandbox themselves (`result_for`), so they give the same scores.
 
 A submission nbgrader cannot take in (a notebook that is not JSON, an
 assignment that ``generate_assignment`` never registered) gets its scores the
-direct way (`nbgrader_db.write_scores`): a 0 row with the reason in the results.
+direct way (`nbgrader_db.write_scores`): a 0 row with the reason in the results,
+and, for a file that could not be graded, the release notebook with the reason
+in its check cells as the autograded notebook (`_stand_in`), so the TA and the
+student's feedback see why.
 """
 
 from __future__ import annotations
@@ -200,8 +203,11 @@ def autograde_course(results: list[SubmissionResult], course: Path, out: Path) -
         for (student, assignment), r in placed.items():
             if not _autograde(config, course, student, assignment):
                 direct.append(dataclasses.replace(r, student=student))
-    if direct:
-        nbgrader_db.write_scores(direct, course)
+        if direct:
+            nbgrader_db.write_scores(direct, course)
+        for r in direct:
+            if r.error:
+                _stand_in(config, r)
     return len(placed) - len(direct)
 
 
@@ -227,6 +233,7 @@ def _autograde(config, course: Path, student: str, assignment: str) -> bool:
     from nbgrader.coursedir import CourseDirectory
 
     nb_log = logging.getLogger("autograder.nbgrader")
+    nb_log.setLevel(logging.WARNING)  # its warnings (lateness, changed cells) are the TA's news
     coursedir = CourseDirectory(config=config, log=nb_log)
     # Both are glob patterns to nbgrader; the folder names are taken literally.
     coursedir.assignment_id, coursedir.student_id = glob.escape(assignment), glob.escape(student)
@@ -239,3 +246,35 @@ def _autograde(config, course: Path, student: str, assignment: str) -> bool:
                     "to the gradebook directly", student, assignment, exc)
         return False
     return True
+
+
+def _stand_in(config, result: SubmissionResult) -> None:
+    """An autograded notebook and a timestamp for a submission nbgrader could not read.
+
+    The release notebook with the reason in every check cell: formgrader's
+    Manual Grading opens it, ``generate_feedback`` tells the student why the
+    score is 0, and the submission keeps its time (and lateness).
+    """
+    from nbgrader.api import Gradebook
+    from nbgrader.coursedir import CourseDirectory
+
+    student, assignment = result.student, result.assignment
+    coursedir = CourseDirectory(config=config)
+    release = Path(coursedir.format_path(coursedir.release_directory, ".", assignment))
+    notebook = release / f"{assignment}.ipynb"
+    if not notebook.is_file():
+        log.warning("%s / %s: no release notebook %s to stand in for the unreadable submission",
+                    student, assignment, notebook)
+        return
+    nb = nbformat.read(notebook, as_version=4)
+    fill_grade_cells(nb, result)
+    dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
+    dest.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest / notebook.name)
+    submitted = coursedir.format_path(coursedir.submitted_directory, student, assignment)
+    timestamp = coursedir.get_existing_timestamp(submitted)
+    if timestamp is not None:
+        (dest / "timestamp.txt").write_text(
+            (Path(submitted) / "timestamp.txt").read_text(encoding="utf-8"), encoding="utf-8")
+        with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
+            gb.update_or_create_submission(assignment, student, timestamp=timestamp)
