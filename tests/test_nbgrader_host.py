@@ -233,6 +233,25 @@ def test_nbgrader_autograde_keeps_the_scores(course):
     assert course.grade() == course.results
 
 
+def test_formgraders_autograde_button_keeps_the_scores(course, monkeypatch):
+    from nbgrader.apps import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+    from traitlets.config.loader import PyFileConfigLoader
+
+    monkeypatch.setenv("AUTOGRADER_SEED", str(SEED))
+    monkeypatch.setenv("PATH", course.env["PATH"])
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course.dir)).load_config()
+    config.CourseDirectory.root = str(course.dir)
+    # what formgrader's server extension does when the TA presses "autograde"
+    api = NbGraderAPI(CourseDirectory(config=config), config=config)
+    before = course.db_scores()
+    outcome = api.autograde(A, "carol")
+    assert outcome["success"], outcome.get("error")
+    assert course.db_scores() == before
+    with course.db() as gb:
+        assert gb.find_submission(A, "carol").total_seconds_late > 0
+
+
 # ----------------------------------------------------------------------------- the parts, alone
 
 
