@@ -25,6 +25,7 @@ from __future__ import annotations
 import dataclasses
 import glob
 import logging
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -201,13 +202,18 @@ def autograde_course(results: list[SubmissionResult], course: Path, out: Path) -
     direct = []
     with batch(placed, out), nbgrader_db.alembic_on_path():
         for (student, assignment), r in placed.items():
-            if not _autograde(config, course, student, assignment):
+            # What could not be graded was reported once already: nbgrader need not repeat it.
+            if not _autograde(config, course, student, assignment, quiet=bool(r.error)):
                 direct.append(dataclasses.replace(r, student=student))
         if direct:
             nbgrader_db.write_scores(direct, course)
         for r in direct:
             if r.error:
-                _stand_in(config, r)
+                try:
+                    _stand_in(config, r)
+                except OSError as exc:  # the 0 row is written; only the stand-in is missing
+                    log.warning("%s / %s: no stand-in autograded notebook (%s)",
+                                r.student, r.assignment, exc)
     return len(placed) - len(direct)
 
 
@@ -227,13 +233,19 @@ def _config(course: Path):
     return config
 
 
-def _autograde(config, course: Path, student: str, assignment: str) -> bool:
-    """``nbgrader autograde <assignment> --student <student> --force``, in this process."""
+def _autograde(config, course: Path, student: str, assignment: str, quiet: bool = False) -> bool:
+    """``nbgrader autograde <assignment> --student <student> --force``, in this process.
+
+    nbgrader's warnings (lateness, changed locked cells) are the TA's news and
+    reach the log; with `quiet`, nothing does.
+    """
     from nbgrader.converters import Autograde
     from nbgrader.coursedir import CourseDirectory
 
     nb_log = logging.getLogger("autograder.nbgrader")
-    nb_log.setLevel(logging.WARNING)  # its warnings (lateness, changed cells) are the TA's news
+    nb_log.setLevel(logging.CRITICAL + 1 if quiet else logging.WARNING)
+    if not nb_log.filters:
+        nb_log.addFilter(_routine)
     coursedir = CourseDirectory(config=config, log=nb_log)
     # Both are glob patterns to nbgrader; the folder names are taken literally.
     coursedir.assignment_id, coursedir.student_id = glob.escape(assignment), glob.escape(student)
@@ -242,10 +254,16 @@ def _autograde(config, course: Path, student: str, assignment: str) -> bool:
     try:
         converter.start()
     except Exception as exc:  # nbgrader's refusal of one submission costs that one only
-        log.warning("%s / %s: nbgrader could not autograde it (%s); its scores were written "
-                    "to the gradebook directly", student, assignment, exc)
+        if not quiet:
+            log.warning("%s / %s: nbgrader could not autograde it (%s); its scores were "
+                        "written to the gradebook directly", student, assignment, exc)
         return False
     return True
+
+
+def _routine(record: logging.LogRecord) -> bool:
+    """False for what nbgrader says on every regrade (the old autograded folder is replaced)."""
+    return not record.getMessage().startswith("Removing existing assignment")
 
 
 def _stand_in(config, result: SubmissionResult) -> None:
@@ -271,10 +289,13 @@ def _stand_in(config, result: SubmissionResult) -> None:
     dest = Path(coursedir.format_path(coursedir.autograded_directory, student, assignment))
     dest.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, dest / notebook.name)
-    submitted = coursedir.format_path(coursedir.submitted_directory, student, assignment)
-    timestamp = coursedir.get_existing_timestamp(submitted)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, student, assignment))
+    # The submission's other files follow it, as nbgrader's converter copies them:
+    # timestamp.txt, and the submission_secret.txt that release_feedback needs.
+    for file in submitted.iterdir():
+        if file.is_file() and not file.is_symlink() and file.suffix != ".ipynb":
+            shutil.copyfile(file, dest / file.name)
+    timestamp = coursedir.get_existing_timestamp(str(submitted))
     if timestamp is not None:
-        (dest / "timestamp.txt").write_text(
-            (Path(submitted) / "timestamp.txt").read_text(encoding="utf-8"), encoding="utf-8")
         with Gradebook(coursedir.db_url, coursedir.course_id) as gb:
             gb.update_or_create_submission(assignment, student, timestamp=timestamp)
