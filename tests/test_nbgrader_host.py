@@ -220,6 +220,7 @@ def test_nbgrader_autograde_keeps_the_scores(course):
     with course.db() as gb:  # a TA's manual grade survives a regrade, as in nbgrader
         grade = gb.find_grade("check_conv1d_single", A, A, "bob")
         grade.manual_score = 3.0
+        gb.find_comment("corr1d", A, A, "bob").manual_comment = "Neat loop."
         gb.db.commit()
     proc = subprocess.run([str(BIN / "nbgrader"), "autograde", A, "--force"], cwd=course.dir,
                           env=course.env, capture_output=True, text=True, timeout=900)
@@ -229,6 +230,7 @@ def test_nbgrader_autograde_keeps_the_scores(course):
     with course.db() as gb:
         grade = gb.find_grade("check_conv1d_single", A, A, "bob")
         assert grade.manual_score == 3.0 and grade.score == 3.0
+        assert gb.find_comment("corr1d", A, A, "bob").comment == "Neat loop."
     # and grading again the grader's way agrees too
     assert course.grade() == course.results
 
