@@ -670,7 +670,7 @@ def write_outputs(book: Gradebook, results: list[SubmissionResult], notes: list[
     """
     from autograder.outputs.feedback import write_feedback  # Matplotlib: imported once it is needed
     from autograder.outputs.platforms.canvas import write_canvas_gradebook
-    from autograder.outputs.platforms.nbgrader_db import write_scores
+    from autograder.outputs.platforms.nbgrader_host import autograde_course
     from autograder.outputs.report import write_summary
 
     everyone = book.union(results)
@@ -685,8 +685,8 @@ def write_outputs(book: Gradebook, results: list[SubmissionResult], notes: list[
         log.warning("%s", note)
     write_summary(everyone, book.out, notes=[*notes, *exported.notes])
     for course in _nbgrader_courses(paths):
-        written = write_scores(results, course)
-        log.info("wrote %d scores into the nbgrader gradebook of %s", written, course)
+        hosted = autograde_course(results, course, book.out)
+        log.info("nbgrader autograded %d submissions of %s with these scores", hosted, course)
 
 
 def _nbgrader_courses(paths: list) -> list[Path]:

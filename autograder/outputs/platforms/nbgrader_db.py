@@ -75,7 +75,7 @@ def write_scores(
     if db_url.startswith("sqlite:///"):
         Path(db_url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    with _alembic_on_path(), Gradebook(db_url, course_id=course_id) as gb:
+    with alembic_on_path(), Gradebook(db_url, course_id=course_id) as gb:
         for assignment in dict.fromkeys(r.assignment for r in results):
             if assignment in catalog.ASSIGNMENTS:
                 _ensure_assignment(gb, assignment)
@@ -87,7 +87,7 @@ def write_scores(
 
 
 @contextmanager
-def _alembic_on_path() -> Iterator[None]:
+def alembic_on_path() -> Iterator[None]:
     """Let nbgrader find ``alembic`` next to this interpreter while the gradebook opens.
 
     nbgrader runs the ``alembic`` program to stamp a new database; called from
