@@ -67,10 +67,11 @@ PROBLEMS: tuple[Problem, ...] = (
     ),
     _q("02_conv2d", "q_conv2d_output_shape"),
     _q("02_conv2d", "q_same_padding"),
-    # 03_one_by_one (9 points)
+    # 03_one_by_one (10 points)
     _p("03_one_by_one", 3, "conv1x1(x, weight, bias=None)"),
     _p("03_one_by_one", 2, "conv2d_param_count(c_in, c_out, kernel_size, bias=True, groups=1)"),
     _p("03_one_by_one", 4, "network_stats(layers, input_shape)", True),
+    _q("03_one_by_one", "q_double_resolution"),
     # 04_toeplitz (18 points)
     _p("04_toeplitz", 4, "filter_matrix(h, n, stride=1, padding=0)"),
     _p("04_toeplitz", 3, "data_matrix(x, k, stride=1, padding=0)"),

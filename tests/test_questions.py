@@ -50,6 +50,17 @@ def test_same_padding_keeps_the_size_of_the_dilated_layer():
     assert tuple(y.shape[-2:]) == (20, 20)
 
 
+def test_doubling_the_resolution_keeps_the_parameters_and_quadruples_the_macs():
+    from autograder.cases.architectures import NETWORKS
+
+    p_factor, m_factor = answer_of("q_double_resolution")
+    for name in ("VGG-16 block 2", "ResNet bottleneck block", "MobileNet block"):
+        layers, (c, h, w) = NETWORKS[name]
+        _, p1, m1 = conv_ref.network_stats(layers, (c, h, w))
+        _, p2, m2 = conv_ref.network_stats(layers, (c, 2 * h, 2 * w))
+        assert p2.sum() == p_factor * p1.sum() and m2.sum() == m_factor * m1.sum(), name
+
+
 def _holds(statement) -> bool:
     return all(statement(rng.standard_normal(int(rng.integers(2, 6))),
                          rng.standard_normal(int(rng.integers(2, 6))),

@@ -26,7 +26,7 @@ PUBLIC_SEED: int = 20240401
 _MODULES = {
     "01_conv1d": ("conv1d", "lti", "questions"),
     "02_conv2d": ("conv2d", "questions"),
-    "03_one_by_one": ("one_by_one", "architectures"),
+    "03_one_by_one": ("one_by_one", "architectures", "questions"),
     "04_toeplitz": ("toeplitz",),
     "05_equivariance": ("equivariance", "questions"),
     "06_variants": ("variants", "transposed", "pooling", "questions"),

@@ -69,6 +69,17 @@ QUESTIONS: dict[str, Question] = {
          "A dilated kernel spans d*(k-1) + 1 entries; pad half of d*(k-1) on each side."),
         (12, "total_padding", "Your answer is the total padding of both sides together.",
          "`padding=p` adds p on EACH side."))),
+    # 03: a network of convolutions, pooling, batch norm and ReLU on an image with twice the
+    # height and twice the width: (factor on the parameters, factor on the MACs).
+    "q_double_resolution": Question((1, 4), (
+        ((4, 4), "parameters_grow", "Your answer says the parameters grow with the image.",
+         "A kernel's weights are shared by every position: their number depends on the "
+         "channels and the kernel size only."),
+        ((1, 2), "macs_per_side", "Your MACs grow with the side length.",
+         "Every output position costs the same work, and there are H_out * W_out of them."),
+        ((2, 2), "parameters_grow", "Your answer says the parameters grow with the image.",
+         "A kernel's weights are shared by every position: their number depends on the "
+         "channels and the kernel size only."))),
     # 05: which padding_mode makes Conv1d(k=3, padding=1) commute with circular shifts
     # (A zeros, B reflect, C replicate, D circular).
     "q_equivariant_padding": Question("D", (
