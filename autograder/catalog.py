@@ -52,21 +52,21 @@ def _p(assignment: str, points: int, signature: str, checks_errors: bool = False
 PROBLEMS: tuple[Problem, ...] = (
     # 01_conv1d (17 points)
     _p("01_conv1d", 2, "conv_output_length(n, k, stride=1, padding=0, dilation=1)", True),
+    _q("01_conv1d", "q_output_length"),
     _p("01_conv1d", 2, "corr1d(x, h)"),
     _p("01_conv1d", 3, "conv1d_single(x, h, bias=0.0, stride=1, padding=0)"),
     _p("01_conv1d", 5, "conv1d(x, weight, bias=None, stride=1, padding=0)", True),
-    _q("01_conv1d", "q_output_length"),
     _p("01_conv1d", 3, "fir_filter(x, h)"),
     _q("01_conv1d", "q_conv_properties"),
     # 02_conv2d (13 points)
     _p("02_conv2d", 2, "corr2d(X, K)"),
     _p("02_conv2d", 3, 'pad2d(x, padding, mode="zeros")'),
+    _q("02_conv2d", "q_same_padding"),
     _p(
         "02_conv2d", 6,
         'conv2d(x, weight, bias=None, stride=1, padding=0, padding_mode="zeros")', True,
     ),
     _q("02_conv2d", "q_conv2d_output_shape"),
-    _q("02_conv2d", "q_same_padding"),
     # 03_one_by_one (10 points)
     _p("03_one_by_one", 3, "conv1x1(x, weight, bias=None)"),
     _p("03_one_by_one", 2, "conv2d_param_count(c_in, c_out, kernel_size, bias=True, groups=1)"),
@@ -84,9 +84,9 @@ PROBLEMS: tuple[Problem, ...] = (
     _p("05_equivariance", 2, "circular_conv1d(x, w)"),
     _p("05_equivariance", 3, "circulant(w, n)"),
     _p("05_equivariance", 2, "equivariance_gap(f, x, k=1)"),
-    _p("05_equivariance", 3, "circulant_eigenvalues(w, n)"),
     _q("05_equivariance", "q_equivariant_padding"),
     _q("05_equivariance", "q_breaks_equivariance"),
+    _p("05_equivariance", 3, "circulant_eigenvalues(w, n)"),
     # 06_variants (26 points)
     _p("06_variants", 2, "dilate_kernel(w, dilation)"),
     _p(
