@@ -1,0 +1,324 @@
+"""The coordinator's side: grading runs sent to a Dask cluster in shards.
+
+`DaskExecutor` wraps a `distributed.Client`. Before a batch it checks every
+Dask worker (same grader code, a sandbox that works there: `sandbox_mode`);
+its `pool` is a `DaskPool`, which `autograder.grade.run` uses exactly like the
+local `WorkerPool`: ``submit(cells, calls, forbidden)`` gives a future of the
+run's `RunOutcome`. The pool groups runs into shards (one Dask task each, to
+spread Dask's per-task cost over several notebooks) and sends them as bytes
+(`autograder.dispatch.transport`); the Dask workers run them on their warm
+pools (`autograder.dispatch.plugin`).
+
+Faults are Dask's to handle: a shard whose worker dies is run again on
+another (``distributed.scheduler.allowed-failures`` times), then its runs fail
+with `KilledWorker`, which the batch turns into error rows. Each run's future
+resolves once, so each submission is recorded once. Everything written
+(results, gradebooks, feedback) is written by the coordinator.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import hashlib
+import json
+import logging
+import math
+import re
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+
+from autograder.dispatch import transport
+from autograder.dispatch.plugin import PLUGIN_PREFIX, SandboxPlugin, describe_host, run_shard
+from autograder.execution.outcome import Call
+from autograder.execution.pool import SandboxError
+from autograder.execution.run import Cell
+from autograder.execution.sandbox import Limits
+from autograder.execution.wire import WireError
+
+# How long to wait for the scheduler to answer, and for a first worker to join it.
+CONNECT_SECONDS = 20.0
+# Shards hold at most this many runs, and are small enough for every worker thread to
+# get several (a killed worker then loses little, and the batch's tail stays short).
+MAX_SHARD = 8
+SHARDS_PER_THREAD = 4
+_LOCAL = re.compile(r"local(?::(\d+))?")
+
+log = logging.getLogger("autograder")
+
+
+def parse_cluster(spec: str) -> int | None:
+    """``"local"`` or ``"local:N"``: the number of local Dask workers (None: one per core).
+
+    Raises
+    ------
+    ValueError
+        Anything else, or N < 1.
+
+    >>> parse_cluster("local:2"), parse_cluster("local")
+    (2, None)
+    """
+    m = _LOCAL.fullmatch(spec.strip()) if isinstance(spec, str) else None
+    if m is None or (m.group(1) is not None and int(m.group(1)) < 1):
+        raise ValueError(f"--cluster expects 'local' or 'local:N' with N >= 1 workers, "
+                         f"got {spec!r}")
+    return int(m.group(1)) if m.group(1) else None
+
+
+def scheduler_address(address: str) -> str:
+    """A scheduler address, checked: ``tcp://host:port`` (the scheme may be left out).
+
+    Raises
+    ------
+    ValueError
+        Not an address a Dask client can connect to.
+
+    >>> scheduler_address("10.0.0.5:8786")
+    'tcp://10.0.0.5:8786'
+    """
+    from distributed.comm.addressing import parse_address, parse_host_port
+
+    text = address.strip() if isinstance(address, str) else ""
+    if "://" not in text:
+        text = "tcp://" + text
+    try:
+        scheme, location = parse_address(text)
+        if scheme not in ("tcp", "tls"):
+            raise ValueError(f"the scheme {scheme!r} is not tcp or tls")
+        host, port = parse_host_port(location)
+        if not host or not 0 < int(port) < 65536:
+            raise ValueError("a host and a port are needed")
+    except (ValueError, TypeError) as exc:
+        raise ValueError(f"--scheduler expects a Dask scheduler address such as "
+                         f"tcp://host:8786, got {address!r} ({exc})") from None
+    return text
+
+
+class DaskExecutor:
+    """Grading on the Dask cluster behind `client`.
+
+    Attributes
+    ----------
+    client : distributed.Client
+    where : str
+        How messages name the cluster (its address).
+    done_by_worker : Counter
+        Runs finished per Dask worker address, for the progress display.
+    """
+
+    def __init__(self, client, where: str = ""):
+        self.client = client
+        self.where = where or str(client.scheduler.address)
+        self.done_by_worker: Counter = Counter()
+        self.version = ""
+
+    @classmethod
+    @contextmanager
+    def connect(cls, scheduler: str | None = None,
+                cluster: str | None = None) -> Iterator[DaskExecutor]:
+        """An executor on the scheduler at `scheduler`, or on a new `LocalCluster` (`cluster`).
+
+        Raises
+        ------
+        ValueError
+            A bad address or cluster spec.
+        OSError
+            The scheduler cannot be reached, or has no worker.
+        """
+        from distributed import Client, LocalCluster
+
+        if (scheduler is None) == (cluster is None):
+            raise ValueError("DaskExecutor.connect: give a scheduler address or a cluster spec")
+        if cluster is not None:
+            n = parse_cluster(cluster)
+            # One thread per Dask worker: each hosts one warm sandbox per thread.
+            with LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                              dashboard_address=None) as local, Client(local) as client:
+                yield cls(client, f"a local cluster of {len(client.nthreads())} workers")
+            return
+        address = scheduler_address(scheduler)
+        try:
+            client = Client(address, timeout=CONNECT_SECONDS)
+        except (OSError, TimeoutError) as exc:
+            raise OSError(f"could not reach the Dask scheduler at {address} within "
+                          f"{CONNECT_SECONDS:g} s ({exc})") from None
+        with client:
+            try:
+                client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+            except (OSError, TimeoutError):
+                raise OSError(f"the Dask scheduler at {address} has no worker after "
+                              f"{CONNECT_SECONDS:g} s: start `dask worker {address}` on each "
+                              "grading host") from None
+            yield cls(client, address)
+
+    def sandbox_mode(self, sandbox: str) -> str:
+        """The sandbox mode every Dask worker resolves `sandbox` to (it is part of the cache key).
+
+        Raises
+        ------
+        ValueError
+            No worker, workers with other grader code, or workers that disagree.
+        SandboxError
+            The sandbox requested does not work on some host.
+        """
+        from autograder.grade import grader_version
+
+        self.version = grader_version()
+        hosts = self.client.run(describe_host, sandbox)
+        if not hosts:
+            raise ValueError(f"the Dask cluster at {self.where} has no worker")
+        for address, host in sorted(hosts.items()):
+            if host["version"] != self.version:
+                raise ValueError(
+                    f"the Dask worker {address} ({host['host']}) runs grader {host['version']}, "
+                    f"this machine {self.version}: install the same checkout on every host")
+            if host["error"]:
+                raise SandboxError(f"on the Dask worker {address} ({host['host']}): "
+                                   f"{host['error']}")
+        modes = {h["sandbox"] for h in hosts.values()}
+        if len(modes) > 1:
+            by_mode = {m: sorted(a for a, h in hosts.items() if h["sandbox"] == m) for m in modes}
+            raise ValueError(f"the Dask workers would run different sandboxes ({by_mode}); "
+                             "give every grading host bubblewrap, or pass --sandbox")
+        return modes.pop()
+
+    def pool(self, sandbox: str, limits: Limits, workers: int | None = None,
+             expected: int | None = None) -> DaskPool:
+        """A pool on the cluster's warm sandboxes (`workers` is for local pools only)."""
+        return DaskPool(self, sandbox, limits, expected)
+
+
+class DaskPool:
+    """Runs sent to the cluster in shards; the same interface as `WorkerPool`.
+
+    Parameters
+    ----------
+    executor : DaskExecutor
+    sandbox : {"auto", "bwrap", "none"}
+    limits : Limits
+    expected : int, optional
+        How many submissions the batch will run, to size the shards.
+    """
+
+    def __init__(self, executor: DaskExecutor, sandbox: str, limits: Limits,
+                 expected: int | None = None):
+        self.executor, self.client = executor, executor.client
+        if not executor.version:
+            executor.sandbox_mode(sandbox)
+        config = {"sandbox": sandbox, "limits": vars(limits), "version": executor.version}
+        digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
+        self.plugin = f"{PLUGIN_PREFIX}-{digest}"
+        self._forget_other_pools()
+        self.client.register_plugin(SandboxPlugin(sandbox, vars(limits), self.plugin),
+                                    name=self.plugin)
+        threads = max(1, sum(self.client.nthreads().values()))
+        self.shard_size = max(1, min(MAX_SHARD, math.ceil((expected or 1)
+                                                          / (SHARDS_PER_THREAD * threads))))
+        self._isolation = sandbox
+        self._buffer: list[tuple[bytes, concurrent.futures.Future]] = []
+        self._inflight: set = set()  # Dask forgets a task whose last future is dropped
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    def _forget_other_pools(self) -> None:
+        """One warm pool per Dask worker: a batch with other limits replaces the last one's."""
+        names = self.client.run_on_scheduler(_plugin_names)
+        for name in names:
+            if name.startswith(PLUGIN_PREFIX) and name != self.plugin:
+                self.client.unregister_worker_plugin(name)
+
+    @property
+    def isolation(self) -> str:
+        """The isolation the last shard reached (each run's future carries its own)."""
+        return self._isolation
+
+    def submit(self, cells: list[Cell], calls: list[Call],
+               forbidden: Sequence[str] = ()) -> concurrent.futures.Future:
+        """Queue one run; the future gives its `RunOutcome` and, once done, ``.isolation``."""
+        if self._stopping:
+            raise RuntimeError("DaskPool.submit: the pool is closed")
+        data = transport.encode_run(cells, calls, forbidden)
+        future: concurrent.futures.Future = concurrent.futures.Future()
+        with self._lock:
+            self._buffer.append((data, future))
+            full = len(self._buffer) >= self.shard_size
+        if full:
+            self.flush()
+        return future
+
+    def flush(self) -> None:
+        """Send the runs queued so far as one shard."""
+        with self._lock:
+            shard, self._buffer = self._buffer, []
+        if not shard:
+            return
+        task = self.client.submit(run_shard, self.plugin, self.executor.version,
+                                  [data for data, _ in shard], pure=False,
+                                  key=f"autograder-shard-{uuid.uuid4().hex}")
+        with self._lock:
+            self._inflight.add(task)
+        task.add_done_callback(lambda t: self._resolve(t, [f for _, f in shard]))
+
+    def _resolve(self, task, futures: list[concurrent.futures.Future]) -> None:
+        """Called in Dask's callback thread once a shard has finished, failed or been cancelled."""
+        with self._lock:
+            self._inflight.discard(task)
+        try:
+            shard = task.result()
+            outcomes = shard["outcomes"]
+            if len(outcomes) != len(futures):
+                raise WireError(f"a shard came back with {len(outcomes)} outcomes for "
+                                f"{len(futures)} runs")
+        except BaseException as exc:
+            error = exc
+            if task.cancelled() and not self._stopping:  # not ours: the scheduler went away
+                error = SandboxError(f"the Dask cluster at {self.executor.where} dropped the "
+                                     "batch's tasks (its scheduler stopped or restarted)")
+            for f in futures:
+                if not f.done():
+                    f.set_exception(error)
+            return
+        self._isolation = shard["isolation"]
+        for f, data in zip(futures, outcomes, strict=True):
+            if f.done():
+                continue
+            try:
+                run = transport.decode_outcome(data)
+            except WireError as exc:
+                f.set_exception(exc)
+                continue
+            f.isolation = shard["isolation"]
+            self.executor.done_by_worker[shard["worker"]] += 1
+            f.set_result(run)
+
+    def cancel_all(self) -> None:
+        """Stop at once (Ctrl-C): cancel what is queued and what the cluster has not finished.
+
+        A shard already running on a Dask worker finishes there within its time limits;
+        its outcome is discarded.
+        """
+        self._stopping = True
+        with self._lock:
+            shard, self._buffer = self._buffer, []
+            tasks = list(self._inflight)
+        for _, f in shard:
+            f.cancel()
+        if tasks:
+            self.client.cancel(tasks)
+
+    def close(self) -> None:
+        """Stop taking runs; the warm pools stay on the cluster for the next batch."""
+        self._stopping = True
+
+    def __enter__(self) -> DaskPool:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _plugin_names(dask_scheduler=None) -> list[str]:
+    """The worker plugins the scheduler holds (run on the scheduler)."""
+    return list(dask_scheduler.worker_plugins)
