@@ -2,6 +2,7 @@
 
     autograder grade PATH... --out DIR [--assignment A] [--workers N] [--seed S]
                      [--sandbox auto|bwrap|none] [--timeout SECONDS]
+                     [--scheduler ADDRESS | --cluster local[:N]]
     autograder check NOTEBOOK
     autograder list
     autograder demo
@@ -63,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
                    help="grading seed (default: $AUTOGRADER_SEED, else autograder.toml)")
     g.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
     g.add_argument("--timeout", type=float, help="seconds per submission")
+    dask = g.add_mutually_exclusive_group()  # autograder.dispatch: grading on a Dask cluster
+    dask.add_argument("--scheduler", metavar="ADDRESS",
+                      help="run the submissions on the Dask cluster of this scheduler "
+                           "(tcp://host:8786); everything is written here")
+    dask.add_argument("--cluster", metavar="local[:N]", type=_cluster_spec,
+                      help="run them on a new local Dask cluster of N workers (a try-out)")
     c = sub.add_parser("check", help="run a notebook's public cases as the grader would")
     c.add_argument("notebook", type=Path)
     c.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
@@ -82,6 +89,16 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"expects an integer >= 1, got {value}")
     return value
+
+
+def _cluster_spec(text: str) -> str:
+    from autograder.dispatch.address import parse_cluster
+
+    try:
+        parse_cluster(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,21 +135,33 @@ def _setup_logging(err: Console) -> None:
 
 
 def _grade_with_progress(err: Console, **kwargs) -> list[SubmissionResult]:
-    """`grade` with a progress bar and ETA on a terminal, one log line per notebook otherwise."""
+    """`grade` with a progress bar and ETA on a terminal, one log line per notebook otherwise.
+
+    On a cluster both also show the runs each Dask worker has finished.
+    """
+    by_worker = getattr(kwargs.get("executor"), "done_by_worker", None)
     if not err.is_terminal:
         def line(done: int, total: int, r: SubmissionResult) -> None:
-            log.info("[%d/%d] %s / %s: %s", done, total, r.student, r.assignment, _verdict(r))
+            log.info("[%d/%d] %s / %s: %s%s", done, total, r.student, r.assignment, _verdict(r),
+                     f" ({_per_worker(by_worker)})" if by_worker else "")
 
         return grade(progress=line, **kwargs)
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
-               TimeRemainingColumn())
+               TimeRemainingColumn(), TextColumn("{task.fields[workers]}"))
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("grading", total=None)
+        task = bar.add_task("grading", total=None, workers="")
 
         def advance(done: int, total: int, _r: SubmissionResult) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total,
+                       workers=_per_worker(by_worker) if by_worker else "")
 
         return grade(progress=advance, **kwargs)
+
+
+def _per_worker(by_worker) -> str:
+    """Runs finished per Dask worker: ``per worker: 10.0.0.5:40331 12, 10.0.0.6:39127 11``."""
+    return "per worker: " + ", ".join(f"{address.split('://')[-1]} {n}"
+                                      for address, n in sorted(by_worker.items()))
 
 
 def _verdict(r: SubmissionResult) -> str:
@@ -141,10 +170,19 @@ def _verdict(r: SubmissionResult) -> str:
 
 
 def _cmd_grade(args, out: Console, err: Console) -> int:
-    results = _grade_with_progress(
-        err, paths=args.paths, out=args.out, assignment=args.assignment, workers=args.workers,
-        seed=args.seed, sandbox=args.sandbox, timeout=args.timeout,
-    )
+    kwargs = dict(paths=args.paths, out=args.out, assignment=args.assignment,
+                  workers=args.workers, seed=args.seed, sandbox=args.sandbox, timeout=args.timeout)
+    if args.scheduler is None and args.cluster is None:
+        results = _grade_with_progress(err, **kwargs)
+    else:
+        if args.workers is not None:
+            raise ValueError("--workers counts sandboxes on this machine; on a cluster each "
+                             "Dask worker runs one per thread (dask worker --nthreads N)")
+        from autograder.dispatch.executor import DaskExecutor  # Dask: imported when used
+
+        with DaskExecutor.connect(args.scheduler, args.cluster) as executor:
+            log.info("grading on %s", executor.where)
+            results = _grade_with_progress(err, executor=executor, **kwargs)
     _print_outputs(out, results, args.out)
     return 0
 

@@ -23,7 +23,6 @@ import hashlib
 import json
 import logging
 import math
-import re
 import threading
 import uuid
 from collections import Counter
@@ -31,6 +30,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
 from autograder.dispatch import transport
+from autograder.dispatch.address import parse_cluster, scheduler_address
 from autograder.dispatch.plugin import PLUGIN_PREFIX, SandboxPlugin, describe_host, run_shard
 from autograder.execution.outcome import Call
 from autograder.execution.pool import SandboxError
@@ -38,62 +38,12 @@ from autograder.execution.run import Cell
 from autograder.execution.sandbox import Limits
 from autograder.execution.wire import WireError
 
-# How long to wait for the scheduler to answer, and for a first worker to join it.
-CONNECT_SECONDS = 20.0
 # Shards hold at most this many runs, and are small enough for every worker thread to
 # get several (a killed worker then loses little, and the batch's tail stays short).
 MAX_SHARD = 8
 SHARDS_PER_THREAD = 4
-_LOCAL = re.compile(r"local(?::(\d+))?")
 
 log = logging.getLogger("autograder")
-
-
-def parse_cluster(spec: str) -> int | None:
-    """``"local"`` or ``"local:N"``: the number of local Dask workers (None: one per core).
-
-    Raises
-    ------
-    ValueError
-        Anything else, or N < 1.
-
-    >>> parse_cluster("local:2"), parse_cluster("local")
-    (2, None)
-    """
-    m = _LOCAL.fullmatch(spec.strip()) if isinstance(spec, str) else None
-    if m is None or (m.group(1) is not None and int(m.group(1)) < 1):
-        raise ValueError(f"--cluster expects 'local' or 'local:N' with N >= 1 workers, "
-                         f"got {spec!r}")
-    return int(m.group(1)) if m.group(1) else None
-
-
-def scheduler_address(address: str) -> str:
-    """A scheduler address, checked: ``tcp://host:port`` (the scheme may be left out).
-
-    Raises
-    ------
-    ValueError
-        Not an address a Dask client can connect to.
-
-    >>> scheduler_address("10.0.0.5:8786")
-    'tcp://10.0.0.5:8786'
-    """
-    from distributed.comm.addressing import parse_address, parse_host_port
-
-    text = address.strip() if isinstance(address, str) else ""
-    if "://" not in text:
-        text = "tcp://" + text
-    try:
-        scheme, location = parse_address(text)
-        if scheme not in ("tcp", "tls"):
-            raise ValueError(f"the scheme {scheme!r} is not tcp or tls")
-        host, port = parse_host_port(location)
-        if not host or not 0 < int(port) < 65536:
-            raise ValueError("a host and a port are needed")
-    except (ValueError, TypeError) as exc:
-        raise ValueError(f"--scheduler expects a Dask scheduler address such as "
-                         f"tcp://host:8786, got {address!r} ({exc})") from None
-    return text
 
 
 class DaskExecutor:
@@ -139,17 +89,18 @@ class DaskExecutor:
                 yield cls(client, f"a local cluster of {len(client.nthreads())} workers")
             return
         address = scheduler_address(scheduler)
+        seconds = connect_seconds()
         try:
-            client = Client(address, timeout=CONNECT_SECONDS)
+            client = Client(address, timeout=seconds)
         except (OSError, TimeoutError) as exc:
             raise OSError(f"could not reach the Dask scheduler at {address} within "
-                          f"{CONNECT_SECONDS:g} s ({exc})") from None
+                          f"{seconds:g} s ({exc})") from None
         with client:
             try:
-                client.wait_for_workers(1, timeout=CONNECT_SECONDS)
+                client.wait_for_workers(1, timeout=seconds)
             except (OSError, TimeoutError):
                 raise OSError(f"the Dask scheduler at {address} has no worker after "
-                              f"{CONNECT_SECONDS:g} s: start `dask worker {address}` on each "
+                              f"{seconds:g} s: start `dask worker {address}` on each "
                               "grading host") from None
             yield cls(client, address)
 
@@ -317,6 +268,16 @@ class DaskPool:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def connect_seconds() -> float:
+    """Dask's own connect timeout (``distributed.comm.timeouts.connect``; the environment
+    variable ``DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT`` sets it): how long to wait for
+    the scheduler, then for its first worker."""
+    import dask
+    from dask.utils import parse_timedelta
+
+    return float(parse_timedelta(dask.config.get("distributed.comm.timeouts.connect")))
 
 
 def _plugin_names(dask_scheduler=None) -> list[str]:
