@@ -30,7 +30,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # run as a script: find bench/, examples/ and the package
+# Run as a script, Python puts bench/ first on the path, where this file would shadow the
+# `distributed` package: the repository root (bench/, examples/, the package) takes its place.
+sys.path[0] = str(ROOT)
 
 from autograder.dispatch.executor import DaskExecutor  # noqa: E402
 from autograder.grade import grade  # noqa: E402

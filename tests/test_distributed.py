@@ -213,6 +213,28 @@ def test_a_shard_that_keeps_failing_becomes_error_rows_and_a_rerun_grades_them(c
     assert _grades(tmp_path) == _grades(local_out)
 
 
+def test_workers_with_other_grader_code_are_refused_before_anything_runs(cluster, klass,
+                                                                         tmp_path):
+    folder = klass[0]
+    client = cluster.client
+    client.run(_pretend_version, "0.0.0+elsewhere")
+    try:
+        with pytest.raises(ValueError, match=r"runs grader 0\.0\.0\+elsewhere, this machine"):
+            grade([folder], out=tmp_path, executor=cluster, **OPTIONS)
+    finally:
+        client.run(_pretend_version, None)
+    assert not (tmp_path / "results").exists()
+
+
+def _pretend_version(version):
+    """On a Dask worker: report another grader version (None: the real one again)."""
+    from autograder.dispatch import plugin
+
+    real = getattr(plugin, "_real_loaded_version", plugin.loaded_version)
+    plugin._real_loaded_version = real
+    plugin.loaded_version = real if version is None else (lambda: version)
+
+
 def _allowed_failures(value, dask_scheduler=None):
     old = dask_scheduler.allowed_failures
     dask_scheduler.allowed_failures = value

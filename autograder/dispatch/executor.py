@@ -116,7 +116,7 @@ class DaskExecutor:
         """
         from autograder.grade import grader_version
 
-        self.version = grader_version()
+        self.version = grader_version()  # the code on disk: what this process will record
         hosts = self.client.run(describe_host, sandbox)
         if not hosts:
             raise ValueError(f"the Dask cluster at {self.where} has no worker")
@@ -160,8 +160,11 @@ class DaskPool:
             executor.sandbox_mode(sandbox)
         config = {"sandbox": sandbox, "limits": vars(limits), "version": executor.version}
         digest = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:16]
-        self.plugin = f"{PLUGIN_PREFIX}-{digest}"
-        self._forget_other_pools()
+        # Named by the grader's version and the configuration: batches alike share the warm
+        # pools, and a batch with other limits (another TA's, at the same time) gets its own.
+        self._version_tag = hashlib.sha256(executor.version.encode()).hexdigest()[:8]
+        self.plugin = f"{PLUGIN_PREFIX}-{self._version_tag}-{digest}"
+        self._forget_stale_pools()
         self.client.register_plugin(SandboxPlugin(sandbox, vars(limits), self.plugin),
                                     name=self.plugin)
         threads = max(1, sum(self.client.nthreads().values()))
@@ -173,11 +176,11 @@ class DaskPool:
         self._lock = threading.Lock()
         self._stopping = False
 
-    def _forget_other_pools(self) -> None:
-        """One warm pool per Dask worker: a batch with other limits replaces the last one's."""
-        names = self.client.run_on_scheduler(_plugin_names)
-        for name in names:
-            if name.startswith(PLUGIN_PREFIX) and name != self.plugin:
+    def _forget_stale_pools(self) -> None:
+        """Stop the warm pools of other grader code: no batch can use them any more."""
+        ours = f"{PLUGIN_PREFIX}-{self._version_tag}-"
+        for name in self.client.run_on_scheduler(_plugin_names):
+            if name.startswith(PLUGIN_PREFIX + "-") and not name.startswith(ours):
                 self.client.unregister_worker_plugin(name)
 
     @property

@@ -10,6 +10,7 @@ worker, not once per task. `run_shard` is the task: a shard's runs, as bytes
 
 from __future__ import annotations
 
+import functools
 import socket
 from collections.abc import Sequence
 
@@ -20,6 +21,18 @@ from autograder.execution.pool import SandboxError, WorkerPool
 from autograder.execution.sandbox import Limits, resolve_sandbox
 
 PLUGIN_PREFIX = "autograder-sandbox"
+
+
+@functools.cache
+def loaded_version() -> str:
+    """The grader's version as this process first found it (`autograder.grade.grader_version`).
+
+    Once per process: a checkout updated under a running Dask worker changes the files, not
+    the code the worker has imported, so the worker must keep reporting what it runs.
+    """
+    from autograder.grade import grader_version
+
+    return grader_version()
 
 
 class SandboxPlugin(WorkerPlugin):
@@ -42,9 +55,7 @@ class SandboxPlugin(WorkerPlugin):
         self.version = ""
 
     def setup(self, worker) -> None:
-        from autograder.grade import grader_version
-
-        self.version = grader_version()
+        self.version = loaded_version()
         # Called on the Dask worker's event-loop thread, which lives as long as the worker:
         # bubblewrap's --die-with-parent follows the thread that spawns it.
         self.pool = WorkerPool(worker.state.nthreads, self.sandbox, Limits(**self.limits))
@@ -87,11 +98,9 @@ def run_shard(plugin: str, version: str, runs: Sequence[bytes]) -> dict:
 
 def describe_host(sandbox: str) -> dict:
     """What the coordinator checks on every Dask worker before a batch: code and sandbox."""
-    from autograder.grade import grader_version  # the grader's code, as the coordinator hashes it
-
     try:
         mode, error = resolve_sandbox(sandbox), ""
     except ValueError as exc:
         mode, error = "", str(exc)
-    return {"host": socket.gethostname(), "version": grader_version(), "sandbox": mode,
+    return {"host": socket.gethostname(), "version": loaded_version(), "sandbox": mode,
             "error": error}
