@@ -24,6 +24,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import statistics
 import sys
 import tempfile
 import time
@@ -34,8 +35,11 @@ ROOT = Path(__file__).resolve().parents[1]
 # `distributed` package: the repository root (bench/, examples/, the package) takes its place.
 sys.path[0] = str(ROOT)
 
-from autograder.dispatch.executor import DaskExecutor  # noqa: E402
-from autograder.grade import grade  # noqa: E402
+from autograder.dispatch import transport  # noqa: E402
+from autograder.dispatch.executor import MAX_SHARD, DaskExecutor  # noqa: E402
+from autograder.execution.outcome import CallOutcome  # noqa: E402
+from autograder.execution.run import Cell, CellRun, RunOutcome  # noqa: E402
+from autograder.grade import cases_for, grade  # noqa: E402
 from bench.grading import A, class_files  # noqa: E402
 
 SEED = 7
@@ -70,8 +74,35 @@ def on_cluster(workers: int, folder: Path, warm: Path, out: Path) -> dict:
         grade([warm], out=out / "warm", seed=SEED, executor=executor)  # pools start here
         ready = time.perf_counter() - started
         result = timed(folder, out / "timed", executor=executor)
+        result["task_ms"] = task_round_trip(executor.client)
     result["startup"] = ready
     return result
+
+
+def task_round_trip(client, tries: int = 50) -> float:
+    """Median milliseconds of one tiny Dask task, submitted and awaited (one shard's cost)."""
+    times = []
+    for _ in range(tries):
+        start = time.perf_counter()
+        client.submit(len, [], pure=False).result()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1000
+
+
+def transport_ms(tries: int = 20) -> float:
+    """Milliseconds per run to encode and decode a full shard's runs and their outcomes."""
+    cases = [c for problem in cases_for(A, SEED).values() for c in problem]
+    cells = [Cell(i + 1, "def f(x):\n    return x\n" * 20) for i in range(12)]
+    outcome = RunOutcome([CellRun(c.number, "ok", "", 0.01) for c in cells],
+                         [CallOutcome(c.problem, c.name, "ok", value=c.expected) for c in cases],
+                         stdout="x" * 2000, seconds=0.1)
+    runs = [(cells, [c.call() for c in cases], []) for _ in range(MAX_SHARD)]
+    start = time.perf_counter()
+    for _ in range(tries):
+        transport.decode_shard(transport.encode_shard(runs))
+        for _ in runs:
+            transport.decode_outcome(transport.encode_outcome(outcome))
+    return (time.perf_counter() - start) / tries / MAX_SHARD * 1000
 
 
 def main() -> int:
@@ -108,6 +139,10 @@ def main() -> int:
     scaling = dask2["steady"] / dask1["steady"]
     print(f"Dask overhead per submission: {overhead:.1f} ms steady, {overhead_wall:.1f} ms "
           f"over the whole call (goal < {GOAL_OVERHEAD_MS:g} ms)")
+    task = dask1["task_ms"]
+    print(f"  directly: a Dask task round trip {task:.1f} ms (one per shard of up to "
+          f"{MAX_SHARD}: {task / MAX_SHARD:.1f}-{task:.1f} ms a submission), encoding and "
+          f"decoding a run and its outcome {transport_ms():.2f} ms (in a shard of {MAX_SHARD})")
     print(f"2 workers / 1 worker: {scaling:.2f}x (goal >= {GOAL_SCALING:g}x where two cores "
           f"are free; load average {dask2['load']:.1f} on {os.cpu_count()} cores)")
     return 0

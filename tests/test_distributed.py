@@ -305,11 +305,16 @@ def test_runs_and_outcomes_cross_dask_as_wire_bytes_only():
     calls = [Call("corr1d", "a", (__import__("numpy").arange(3.0), (1, 2)), {"k": 1}, 2.0),
              Call("numeric_gradient", "b", (FunctionSpec("weighted_square_sum", {"a": 1.5}),))]
     cells = [Cell(2, "def corr1d(x, h):\n    return x")]
-    data = transport.encode_run(cells, calls, ["numpy.convolve"])
+    other = [Cell(1, "x = 1")]
+    data = transport.encode_shard([(cells, calls, ["numpy.convolve"]),
+                                   (other, [calls[1], calls[0]], [])])
     assert isinstance(data, bytes)
-    got_cells, got_calls, forbidden = transport.decode_run(data)
+    (got_cells, got_calls, forbidden), (cells_2, calls_2, forbidden_2) = \
+        transport.decode_shard(data)
     assert got_cells == cells and forbidden == ["numpy.convolve"]
     assert got_calls[1] == calls[1] and got_calls[0].args[1] == (1, 2)
+    assert got_calls[0].kwargs == {"k": 1} and got_calls[0].timeout == 2.0
+    assert cells_2 == other and forbidden_2 == [] and calls_2 == [got_calls[1], got_calls[0]]
     outcome = RunOutcome([CellRun(2, "ok", "", 0.1)],
                          [CallOutcome("corr1d", "a", "ok", value=(__import__("numpy").ones(2),),
                                       mutated=["x"])], "", "", "out", 1.5)

@@ -171,7 +171,7 @@ class DaskPool:
         self.shard_size = max(1, min(MAX_SHARD, math.ceil((expected or 1)
                                                           / (SHARDS_PER_THREAD * threads))))
         self._isolation = sandbox
-        self._buffer: list[tuple[bytes, concurrent.futures.Future]] = []
+        self._buffer: list[tuple[tuple, concurrent.futures.Future]] = []
         self._inflight: set = set()  # Dask forgets a task whose last future is dropped
         self._lock = threading.Lock()
         self._stopping = False
@@ -193,10 +193,9 @@ class DaskPool:
         """Queue one run; the future gives its `RunOutcome` and, once done, ``.isolation``."""
         if self._stopping:
             raise RuntimeError("DaskPool.submit: the pool is closed")
-        data = transport.encode_run(cells, calls, forbidden)
         future: concurrent.futures.Future = concurrent.futures.Future()
         with self._lock:
-            self._buffer.append((data, future))
+            self._buffer.append(((list(cells), list(calls), list(forbidden)), future))
             full = len(self._buffer) >= self.shard_size
         if full:
             self.flush()
@@ -208,12 +207,23 @@ class DaskPool:
             shard, self._buffer = self._buffer, []
         if not shard:
             return
-        task = self.client.submit(run_shard, self.plugin, self.executor.version,
-                                  [data for data, _ in shard], pure=False,
-                                  key=f"autograder-shard-{uuid.uuid4().hex}")
+        futures = [f for _, f in shard]
+        try:
+            data = transport.encode_shard([run for run, _ in shard])
+        except WireError as exc:  # a run whose inputs are not plain data fails alone
+            if len(shard) == 1:
+                futures[0].set_exception(exc)
+                return
+            for item in shard:
+                with self._lock:
+                    self._buffer.append(item)
+                self.flush()
+            return
+        task = self.client.submit(run_shard, self.plugin, self.executor.version, data,
+                                  pure=False, key=f"autograder-shard-{uuid.uuid4().hex}")
         with self._lock:
             self._inflight.add(task)
-        task.add_done_callback(lambda t: self._resolve(t, [f for _, f in shard]))
+        task.add_done_callback(lambda t: self._resolve(t, futures))
 
     def _resolve(self, task, futures: list[concurrent.futures.Future]) -> None:
         """Called in Dask's callback thread once a shard has finished, failed or been cancelled."""

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import socket
-from collections.abc import Sequence
 
 from distributed import WorkerPlugin, get_worker
 
@@ -67,7 +66,7 @@ class SandboxPlugin(WorkerPlugin):
             self.pool = None
 
 
-def run_shard(plugin: str, version: str, runs: Sequence[bytes]) -> dict:
+def run_shard(plugin: str, version: str, shard: bytes) -> dict:
     """Run a shard's runs on this Dask worker's warm pool; their outcomes, in order.
 
     Returns
@@ -91,7 +90,7 @@ def run_shard(plugin: str, version: str, runs: Sequence[bytes]) -> dict:
     if hosted.version != version:
         raise SandboxError(f"the Dask worker {worker.address} runs grader {hosted.version}, "
                            f"the coordinator {version}: install the same checkout on every host")
-    futures = [pool.submit(*transport.decode_run(data)) for data in runs]
+    futures = [pool.submit(*run) for run in transport.decode_shard(shard)]
     outcomes = [transport.encode_outcome(f.result()) for f in futures]
     return {"worker": worker.address, "isolation": pool.isolation, "outcomes": outcomes}
 

@@ -1,7 +1,7 @@
 """What crosses Dask, as bytes in the sandbox's own format (`autograder.execution.wire`).
 
-A run goes out as its cells, calls and tripwires; it comes back as its
-`RunOutcome`. Both are encoded with `wire.encode` and decoded with
+A shard of runs goes out as their cells, calls and tripwires; each run comes
+back as its `RunOutcome`. Both are encoded with `wire.encode` and decoded with
 `wire.decode` (``allow_pickle=False``, no `FunctionSpec` on the way back), so
 Dask only ever pickles `bytes`: nothing a student's process returned is
 pickled or unpickled anywhere.
@@ -23,22 +23,36 @@ _CALL_FIELDS = tuple(f.name for f in fields(CallOutcome))
 _CELL_FIELDS = tuple(f.name for f in fields(CellRun))
 
 
-def encode_run(cells: Sequence[Cell], calls: Sequence[Call], forbidden: Sequence[str]) -> bytes:
-    """One run for a Dask worker: cells, calls (case inputs) and this run's tripwires."""
-    return wire.encode({
-        "cells": [(c.number, c.source) for c in cells],
-        "calls": [(c.problem, c.case, tuple(c.args), dict(c.kwargs), c.timeout) for c in calls],
-        "forbidden": list(forbidden),
-    }, max_bytes=MAX_BYTES, allow_functions=True, name="a run")
+def encode_shard(runs: Sequence[tuple[Sequence[Cell], Sequence[Call], Sequence[str]]]) -> bytes:
+    """A shard's runs for a Dask worker: each run's cells, calls and tripwires.
+
+    The submissions of one assignment share their cases (one seed), so each call
+    is encoded once per shard and the runs name theirs by index.
+    """
+    table: dict[tuple, int] = {}
+    calls: list[tuple] = []
+    encoded = []
+    for cells, run_calls, forbidden in runs:
+        indices = []
+        for c in run_calls:
+            key = (c.problem, c.case, id(c.args), c.timeout, tuple(sorted(c.kwargs)))
+            if key not in table:
+                table[key] = len(calls)
+                calls.append((c.problem, c.case, tuple(c.args), dict(c.kwargs), c.timeout))
+            indices.append(table[key])
+        encoded.append({"cells": [(c.number, c.source) for c in cells], "calls": indices,
+                        "forbidden": list(forbidden)})
+    return wire.encode({"calls": calls, "runs": encoded}, max_bytes=MAX_BYTES,
+                       allow_functions=True, name="a shard")
 
 
-def decode_run(data: bytes) -> tuple[list[Cell], list[Call], list[str]]:
-    """The inverse of `encode_run`, on the Dask worker (the coordinator is trusted)."""
-    job = wire.decode(data, max_bytes=MAX_BYTES, allow_functions=True)
-    cells = [Cell(number, source) for number, source in job["cells"]]
+def decode_shard(data: bytes) -> list[tuple[list[Cell], list[Call], list[str]]]:
+    """The inverse of `encode_shard`, on the Dask worker (the coordinator is trusted)."""
+    shard = wire.decode(data, max_bytes=MAX_BYTES, allow_functions=True)
     calls = [Call(problem, case, args, kwargs, timeout)
-             for problem, case, args, kwargs, timeout in job["calls"]]
-    return cells, calls, list(job["forbidden"])
+             for problem, case, args, kwargs, timeout in shard["calls"]]
+    return [([Cell(number, source) for number, source in run["cells"]],
+             [calls[i] for i in run["calls"]], list(run["forbidden"])) for run in shard["runs"]]
 
 
 def encode_outcome(run: RunOutcome) -> bytes:
