@@ -54,6 +54,7 @@ release: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/conv_ref.py
 	$(PY) bench/grading.py
+	$(PY) bench/distributed.py
 
 gradescope: $(STAMP)
 	$(PY) -m autograder.outputs.platforms.gradescope_bundle --out gradescope/autograder.zip
