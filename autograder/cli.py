@@ -22,6 +22,7 @@ import argparse
 import importlib.util
 import logging
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -141,9 +142,12 @@ def _grade_with_progress(err: Console, **kwargs) -> list[SubmissionResult]:
     """
     by_worker = getattr(kwargs.get("executor"), "done_by_worker", None)
     if not err.is_terminal:
+        started = time.monotonic()
+
         def line(done: int, total: int, r: SubmissionResult) -> None:
+            eta = (time.monotonic() - started) / done * (total - done)
             log.info("[%d/%d] %s / %s: %s%s", done, total, r.student, r.assignment, _verdict(r),
-                     f" ({_per_worker(by_worker)})" if by_worker else "")
+                     f" (ETA {eta:.0f} s; {_per_worker(by_worker)})" if by_worker else "")
 
         return grade(progress=line, **kwargs)
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),

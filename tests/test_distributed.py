@@ -255,7 +255,7 @@ def test_the_command_grades_on_a_running_scheduler(cluster, klass, tmp_path):
     done = run_cli("grade", folder, "--out", tmp_path, "--seed", SEED, "--timeout", 10,
                    "--scheduler", cluster.client.scheduler.address)
     assert done.returncode == 0, done.stderr[-3000:]
-    assert "per worker:" in done.stderr
+    assert "; per worker: " in done.stderr and "(ETA " in done.stderr
     assert _grades(tmp_path) == _grades(local_out)
 
 
