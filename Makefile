@@ -64,6 +64,7 @@ bench: $(STAMP)
 	$(PY) bench/conv_ref.py
 	$(PY) bench/fast_conv.py
 	$(PY) bench/grading.py
+	$(PY) bench/distributed.py
 
 gradescope: $(STAMP)
 	$(PY) -m autograder.outputs.platforms.gradescope_bundle --out gradescope/autograder.zip

@@ -3,6 +3,7 @@
     autograder grade PATH... --out DIR [--assignment A] [--workers N] [--seed S]
                      [--sandbox auto|bwrap|none] [--timeout SECONDS]
                      [--roster CANVAS_EXPORT.csv] [--canvas-assignment A=ID]
+                     [--scheduler ADDRESS | --cluster local[:N]]
     autograder check NOTEBOOK
     autograder list
     autograder demo
@@ -27,6 +28,7 @@ import argparse
 import importlib.util
 import logging
 import sys
+import time
 from pathlib import Path
 
 from rich.console import Console
@@ -60,7 +62,8 @@ LIST_LEGEND = ("(E): the function must also raise ValueError on bad arguments "
                "(wrong shapes, a stride below 1...); some of its cases check that it does.")
 EXAMPLES = {
     "grade": "autograder grade course/submitted --out out/01 --assignment 01_conv1d\n"
-             "  autograder grade submissions.zip --out out/canvas --roster gradebook_export.csv",
+             "  autograder grade submissions.zip --out out/canvas --roster gradebook_export.csv\n"
+             "  autograder grade course/submitted --out out/all --scheduler tcp://head:8786",
     "check": "autograder check notebooks/01_conv1d/01_conv1d.ipynb",
     "list": "autograder list",
     "demo": "autograder demo --out out/demo",
@@ -110,6 +113,12 @@ def _parser() -> argparse.ArgumentParser:
                    type=_canvas_assignment,
                    help="the Canvas id of an assignment (repeatable), e.g. 01_conv1d=4321: "
                         "canvas.csv's header becomes '01_conv1d (4321)'")
+    dask = g.add_mutually_exclusive_group()  # autograder.dispatch: grading on a Dask cluster
+    dask.add_argument("--scheduler", metavar="ADDRESS",
+                      help="run the submissions on the Dask cluster of this scheduler "
+                           "(tcp://host:8786); everything is written here")
+    dask.add_argument("--cluster", metavar="local[:N]", type=_cluster_spec,
+                      help="run them on a new local Dask cluster of N workers (a try-out)")
     c = command("check", "run a notebook's public cases as the grader would")
     c.add_argument("notebook", type=Path)
     c.add_argument("--sandbox", choices=("auto", "bwrap", "none"), default="auto")
@@ -148,6 +157,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _cluster_spec(text: str) -> str:
+    from autograder.dispatch.address import parse_cluster
+
+    try:
+        parse_cluster(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit status."""
     args = _parser().parse_args(argv)
@@ -182,21 +201,36 @@ def _setup_logging(err: Console) -> None:
 
 
 def _grade_with_progress(err: Console, **kwargs) -> list[SubmissionResult]:
-    """`grade` with a progress bar and ETA on a terminal, one log line per notebook otherwise."""
+    """`grade` with a progress bar and ETA on a terminal, one log line per notebook otherwise.
+
+    On a cluster both also show the runs each Dask worker has finished.
+    """
+    by_worker = getattr(kwargs.get("executor"), "done_by_worker", None)
     if not err.is_terminal:
+        started = time.monotonic()
+
         def line(done: int, total: int, r: SubmissionResult) -> None:
-            log.info("[%d/%d] %s / %s: %s", done, total, r.student, r.assignment, _verdict(r))
+            eta = (time.monotonic() - started) / done * (total - done)
+            log.info("[%d/%d] %s / %s: %s%s", done, total, r.student, r.assignment, _verdict(r),
+                     f" (ETA {eta:.0f} s; {_per_worker(by_worker)})" if by_worker else "")
 
         return grade(progress=line, **kwargs)
     columns = (TextColumn("grading"), BarColumn(), MofNCompleteColumn(), TextColumn("ETA"),
-               TimeRemainingColumn())
+               TimeRemainingColumn(), TextColumn("{task.fields[workers]}"))
     with Progress(*columns, console=err, transient=True) as bar:
-        task = bar.add_task("grading", total=None)
+        task = bar.add_task("grading", total=None, workers="")
 
         def advance(done: int, total: int, _r: SubmissionResult) -> None:
-            bar.update(task, completed=done, total=total)
+            bar.update(task, completed=done, total=total,
+                       workers=_per_worker(by_worker) if by_worker else "")
 
         return grade(progress=advance, **kwargs)
+
+
+def _per_worker(by_worker) -> str:
+    """Runs finished per Dask worker: ``per worker: 10.0.0.5:40331 12, 10.0.0.6:39127 11``."""
+    return "per worker: " + ", ".join(f"{address.split('://')[-1]} {n}"
+                                      for address, n in sorted(by_worker.items()))
 
 
 def _verdict(r: SubmissionResult) -> str:
@@ -209,10 +243,20 @@ def _cmd_grade(args, out: Console, err: Console) -> int:
 
     canvas = CanvasOptions(roster=args.roster, assignment_ids=dict(args.canvas_assignment))
     canvas.check()  # a bad roster stops here, before any grading
-    results = _grade_with_progress(
-        err, paths=args.paths, out=args.out, assignment=args.assignment, workers=args.workers,
-        seed=args.seed, sandbox=args.sandbox, timeout=args.timeout, canvas=canvas,
-    )
+    kwargs = dict(paths=args.paths, out=args.out, assignment=args.assignment,
+                  workers=args.workers, seed=args.seed, sandbox=args.sandbox, timeout=args.timeout,
+                  canvas=canvas)
+    if args.scheduler is None and args.cluster is None:
+        results = _grade_with_progress(err, **kwargs)
+    else:
+        if args.workers is not None:
+            raise ValueError("--workers counts sandboxes on this machine; on a cluster each "
+                             "Dask worker runs one per thread (dask worker --nthreads N)")
+        from autograder.dispatch.executor import DaskExecutor  # Dask: imported when used
+
+        with DaskExecutor.connect(args.scheduler, args.cluster) as executor:
+            log.info("grading on %s", executor.where)
+            results = _grade_with_progress(err, executor=executor, **kwargs)
     _print_outputs(out, results, args.out)
     return _batch_status(err, results)
 

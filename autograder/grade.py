@@ -453,12 +453,33 @@ class _Job:
         return result
 
 
+class LocalExecutor:
+    """Grading on this machine: a `WorkerPool` of warm sandboxes (the default executor).
+
+    An executor gives `run` its pool and `grade` the sandbox mode of the cache
+    key; `autograder.dispatch.executor.DaskExecutor` does the same on a Dask
+    cluster. The per-submission work (`prepare`, `_Job`, `score`) is the same
+    for both.
+    """
+
+    done_by_worker = None  # one machine: no per-worker progress
+
+    def sandbox_mode(self, sandbox: str) -> str:
+        return resolve_sandbox(sandbox)
+
+    def pool(self, sandbox: str, limits: Limits, workers: int | None = None,
+             expected: int | None = None) -> WorkerPool:
+        return WorkerPool(workers, sandbox, limits)
+
+
 def run(
     prepared: Iterable[Prepared],
     cases_of: Callable[[str], dict[str, list[Case]]],
     workers: int | None = None,
     sandbox: str = "auto",
     timeout: float | None = None,
+    executor=None,
+    expected: int | None = None,
 ) -> Iterator[SubmissionResult]:
     """Run prepared submissions in the sandbox; yield each scored result as it finishes.
 
@@ -468,11 +489,16 @@ def run(
     gives the cases; it is called once per assignment. A run that a fault ended
     early is followed by another for the calls it left (see `_Job`).
 
+    `executor` gives the pool: `LocalExecutor` (the default: `workers` warm
+    sandboxes here) or a `DaskExecutor` (a cluster's); `expected`, how many
+    submissions will come, lets it size its shards.
+
     Stopped early (Ctrl-C, or the caller closing this generator), it cancels
     what is queued and kills the runs under way, and returns within seconds.
     """
     cases: dict[str, dict[str, list[Case]]] = {}
-    with WorkerPool(workers, sandbox, limits_for(timeout)) as pool:
+    executor = executor or LocalExecutor()
+    with executor.pool(sandbox, limits_for(timeout), workers=workers, expected=expected) as pool:
         active: dict[Future, _Job] = {}
         try:
             for p in prepared:
@@ -484,6 +510,7 @@ def run(
                 except Exception as exc:  # the grader's cases or inputs, not the student
                     yield _Job(p, {}).failed(exc)
             while active:
+                pool.flush()  # runs a pool holds back to send together (shards) go now
                 finished, _ = wait(active, return_when=FIRST_COMPLETED)
                 for future in finished:
                     job = active.pop(future)
@@ -499,7 +526,8 @@ def run(
                             active[job.submit(pool)] = job
                             continue
                         result = job.result()
-                        result.isolation = pool.isolation
+                        # On a cluster each run's future knows the host's isolation.
+                        result.isolation = getattr(future, "isolation", None) or pool.isolation
                     except Exception as exc:
                         result = job.failed(exc, "scoring this notebook")
                     yield result
@@ -540,6 +568,7 @@ def grade(
     course_root: Path = COURSE_ROOT,
     progress: Progress | None = None,
     canvas: CanvasOptions | None = None,
+    executor=None,
 ) -> list[SubmissionResult]:
     """Grade every submission under `paths` into `out`.
 
@@ -567,6 +596,10 @@ def grade(
         ``progress(done, total, result)`` after each submission.
     canvas : CanvasOptions, optional
         The Canvas roster and assignment ids ``canvas.csv`` is built with.
+    executor : LocalExecutor or DaskExecutor, optional
+        Where the sandboxed runs happen: this machine (the default) or a Dask
+        cluster (`autograder.dispatch.executor.DaskExecutor`). Everything is
+        written here, by this process, either way.
 
     Returns
     -------
@@ -617,7 +650,8 @@ def grade(
             progress(len(results), len(submissions), result)
 
     limits = limits_for(timeout)
-    mode = resolve_sandbox(sandbox)
+    executor = executor or LocalExecutor()
+    mode = executor.sandbox_mode(sandbox)
     keys = [cache_key(sub, version, seed, limits, mode, course_root) for sub in submissions]
     hits = [book.cached(sub.student, sub.assignment, key)
             for sub, key in zip(submissions, keys, strict=True)]
@@ -643,7 +677,8 @@ def grade(
         # More workers than submissions would only cost their start-up.
         if workers is None or (isinstance(workers, int) and workers > to_run):
             workers = min(workers or os.cpu_count() or 1, to_run)
-        running = run(runnable(), lambda a: cases_for(a, seed), workers, sandbox, timeout)
+        running = run(runnable(), lambda a: cases_for(a, seed), workers, sandbox, timeout,
+                      executor, to_run)
         try:
             for result in running:
                 done(result, key_of.get(id(result)))

@@ -402,6 +402,9 @@ class WorkerPool:
         self._jobs.put((cells, calls, job, future))
         return future
 
+    def flush(self) -> None:
+        """Nothing held back: every submission is queued as it comes (a cluster's pool shards)."""
+
     def run(self, cells: list[Cell], calls: list[Call],
             forbidden: Sequence[str] = ()) -> RunOutcome:
         """Run one submission and wait for its outcome."""

@@ -33,10 +33,11 @@ from pathlib import Path
 PACKAGE = Path(__file__).resolve().parents[1]
 STANDINS = Path(__file__).resolve().parent / "standins"
 # Modules the sandbox must never hold: the reference, the case generators, the graders' steps
-# (whole folders: reading, scoring and writing all happen outside).
+# (whole folders: reading, scoring and writing all happen outside), and the cluster's
+# client (Dask: it talks to the scheduler, which student code must not reach).
 NEVER_STAGED = ("conv_ref", "autograder.cases", "autograder.check", "autograder.grade",
                 "autograder.catalog", "autograder.intake", "autograder.scoring",
-                "autograder.outputs")
+                "autograder.outputs", "autograder.dispatch", "dask", "distributed")
 # Submodules notebooks import from the stand-in Matplotlib (``import matplotlib.colors``).
 MATPLOTLIB_SUBMODULES = ("animation", "axes", "cm", "colors", "figure", "gridspec", "lines",
                          "patches", "ticker", "widgets")
