@@ -30,6 +30,8 @@ from conv_ref._checks import (
     _check_groups,
     _check_mode,
     _check_ndim,
+    _check_nonempty,
+    _check_weight,
     _common_float,
     _tuple_arg,
 )
@@ -158,8 +160,10 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups, paddin
             f"got input with {c_in}"
         )
     kernel = w.shape[2:]
-    stride = _tuple_arg(stride, nd, fn, "stride", 1)
-    dilation = _tuple_arg(dilation, nd, fn, "dilation", 1)
+    _check_weight(w, fn)
+    _check_nonempty(x, fn, "input", 2)  # an empty batch or channel axis is fine
+    stride = _tuple_arg(stride, nd, fn, "stride", 1, one=True)
+    dilation = _tuple_arg(dilation, nd, fn, "dilation", 1, one=True)
     pads = _padding_pairs(padding, kernel, stride, dilation, fn)
     _check_mode(padding_mode, PADDING_MODES, fn, "padding_mode")
     _check_bias(b, c_out, fn)

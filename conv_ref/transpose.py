@@ -15,6 +15,8 @@ import numpy as np
 from conv_ref._checks import (
     _check_bias,
     _check_ndim,
+    _check_nonempty,
+    _check_weight,
     _common_float,
     _int_arg,
     _tuple_arg,
@@ -46,6 +48,8 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
     if not batched:
         x = x[None]
     c_in = x.shape[1]
+    _check_weight(w, fn)
+    _check_nonempty(x, fn, "input", 2)
     if w.shape[0] != c_in:
         raise ValueError(f"{fn}: weight expects {w.shape[0]} input channels, got input with {c_in}")
     groups = _int_arg(groups, fn, "groups", 1)
@@ -55,10 +59,10 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
         )
     c_out = w.shape[1] * groups
     kernel = w.shape[2:]
-    stride = _tuple_arg(stride, nd, fn, "stride", 1)
-    padding = _tuple_arg(padding, nd, fn, "padding", 0)
-    output_padding = _tuple_arg(output_padding, nd, fn, "output_padding", 0)
-    dilation = _tuple_arg(dilation, nd, fn, "dilation", 1)
+    stride = _tuple_arg(stride, nd, fn, "stride", 1, one=True)
+    padding = _tuple_arg(padding, nd, fn, "padding", 0, one=True)
+    output_padding = _tuple_arg(output_padding, nd, fn, "output_padding", 0, one=True)
+    dilation = _tuple_arg(dilation, nd, fn, "dilation", 1, one=True)
     for op, s, d in zip(output_padding, stride, dilation, strict=True):
         if op >= s and op >= d:
             raise ValueError(
