@@ -118,6 +118,26 @@ def _tuple_arg(value, n: int, fn: str, name: str, minimum: int | None, *, one: b
     return tuple(int(v) for v in values)
 
 
+def _check_types(fn: str, *, tuples=None, ints=None, flags=None) -> None:
+    """Raise ``TypeError`` for the first argument of the wrong type, before any value check.
+
+    PyTorch's argument parser checks every argument's type before any value, so
+    an op calls this first: a wrong type is a ``TypeError`` whatever else is
+    wrong. `tuples` hold int-or-sequence arguments, `ints` ints (None allowed:
+    ``divisor_override``), `flags` bools.
+    """
+    for name, value in (tuples or {}).items():
+        if not (_is_int(value) or (isinstance(value, Sequence) and not isinstance(value, str)
+                                   and all(_is_int(v) for v in value))):
+            raise TypeError(f"{fn}: {name} expects an integer or a tuple of integers, "
+                            f"got {value!r}")
+    for name, value in (ints or {}).items():
+        if value is not None and not _is_int(value):
+            raise TypeError(f"{fn}: {name} expects an integer, got {value!r}")
+    for name, value in (flags or {}).items():
+        _flag(value, fn, name)
+
+
 def _flag(value, fn: str, name: str) -> bool:
     """`value` as a bool; PyTorch refuses ints and strings for its bool arguments."""
     if not isinstance(value, (bool, np.bool_)):

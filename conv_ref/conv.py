@@ -31,6 +31,7 @@ from conv_ref._checks import (
     _check_mode,
     _check_ndim,
     _check_nonempty,
+    _check_types,
     _check_weight,
     _common_float,
     _tuple_arg,
@@ -145,6 +146,9 @@ def _matmul_windows(x, w, kernel, stride, pads, dilation, groups):
 
 def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups, padding_mode):
     """Validate, then convolve over the last `nd` axes (shared by conv1d/conv2d)."""
+    _check_types(fn, tuples={"stride": stride, "dilation": dilation,
+                             **({} if isinstance(padding, str) else {"padding": padding})},
+                 ints={"groups": groups})
     x, w, b = _common_float(fn, input=input, weight=weight, bias=bias)
     _check_ndim(x, fn, "input", (nd + 1, nd + 2), _LAYOUT[nd][0])
     _check_ndim(w, fn, "weight", (nd + 2,), _LAYOUT[nd][1])

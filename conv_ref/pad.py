@@ -61,8 +61,10 @@ def pad(input, pad, mode="constant", value=None):
     """
     fn = "pad"
     x = _as_numeric(input, fn, "input")
-    _check_mode(mode, tuple(_NUMPY_MODE), fn, "mode")
+    if value is not None and not isinstance(value, numbers.Real):  # a type error comes first
+        raise TypeError(f"{fn}: value expects a number or None, got {value!r}")
     pairs = _pad_widths(pad, x.ndim, fn)
+    _check_mode(mode, tuple(_NUMPY_MODE), fn, "mode")
     d = len(pairs)
     if mode == "constant":
         fill = _fill_value(0 if value is None else value, x.dtype, fn)
@@ -79,7 +81,9 @@ def pad(input, pad, mode="constant", value=None):
     smallest = 1 if mode in ("reflect", "replicate") else 0
     spatial = x.shape[x.ndim - d:]
     for axis, n, (lo, hi) in zip(range(x.ndim - d, x.ndim), spatial, pairs, strict=True):
-        if n + lo + hi < smallest:
+        # Constant and circular crop first, then pad: the crop must leave >= 0 entries.
+        kept = n + min(lo, 0) + min(hi, 0)
+        if n + lo + hi < smallest or (mode in ("constant", "circular") and kept < 0):
             raise ValueError(
                 f"{fn}: pad {tuple(pad)} makes axis {axis} of size {n} {n + lo + hi} long; "
                 f"expected a size >= {smallest}"
@@ -88,8 +92,7 @@ def pad(input, pad, mode="constant", value=None):
             raise ValueError(
                 f"{fn}: reflect padding ({lo}, {hi}) expects each pad < the size {n} of axis {axis}"
             )
-        # Circular crops first, then wraps the cropped axis: no more than once around.
-        kept = n + min(lo, 0) + min(hi, 0)
+        # Circular wraps the cropped axis no more than once around.
         if mode == "circular" and (max(lo, hi) > n or max(lo, hi) > kept):
             raise ValueError(
                 f"{fn}: circular padding ({lo}, {hi}) expects each pad <= the size {kept} "

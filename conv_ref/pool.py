@@ -18,6 +18,7 @@ from conv_ref._checks import (
     _as_numeric,
     _check_ndim,
     _check_nonempty,
+    _check_types,
     _flag,
     _nonzero_int,
     _tuple_arg,
@@ -43,8 +44,13 @@ def _pool_length(n, k, stride, padding, dilation, ceil_mode) -> int:
     return out
 
 
-def _setup(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode, as_array):
+def _setup(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode, as_array,
+           extra_flags=None, ints=None):
     """Validate the arguments; return input, kernel, stride, padding, dilation, out."""
+    _check_types(fn, tuples={"kernel_size": kernel_size, "padding": padding,
+                             "dilation": dilation,
+                             **({} if stride is None else {"stride": stride})},
+                 flags={"ceil_mode": ceil_mode, **(extra_flags or {})}, ints=ints)
     x = as_array(input, fn, "input")
     _check_ndim(x, fn, "input", (nd + 1, nd + 2), _LAYOUT[nd])
     _check_nonempty(x, fn, "input", x.ndim - nd - 1)
@@ -110,7 +116,7 @@ def _max_pool(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
     spatial = x.shape[x.ndim - nd:]
     plane = np.arange(math.prod(spatial), dtype=np.int64).reshape(spatial)
     where = _windows(fn, plane, kernel, stride, padding, dilation, out, -1).reshape(out + (-1,))
-    entries = view.reshape(view.shape[:x.ndim] + (-1,))
+    entries = view.reshape(view.shape[:x.ndim] + (math.prod(kernel),))
     hit = (entries == values[..., None]) & (where >= 0)
     first = hit.argmax(axis=-1)[..., None]
     indices = np.take_along_axis(np.broadcast_to(where, hit.shape), first, axis=-1)[..., 0]
@@ -120,7 +126,9 @@ def _max_pool(fn, nd, input, kernel_size, stride, padding, dilation, ceil_mode, 
 def _avg_pool(fn, nd, input, kernel_size, stride, padding, ceil_mode, count_include_pad,
               divisor_override):
     x, kernel, stride, padding, dilation, out = _setup(
-        fn, nd, input, kernel_size, stride, padding, 1, ceil_mode, _as_float
+        fn, nd, input, kernel_size, stride, padding, 1, ceil_mode, _as_float,
+        extra_flags={"count_include_pad": count_include_pad},
+        ints={"divisor_override": divisor_override},
     )
     count_include_pad = _flag(count_include_pad, fn, "count_include_pad")
     if divisor_override is not None:

@@ -19,6 +19,7 @@ from conv_ref._checks import (
     _check_fits,
     _check_ndim,
     _check_nonempty,
+    _check_types,
     _common_float,
     _tuple_arg,
 )
@@ -32,6 +33,8 @@ def _unfold(fn, name, x, kernel_size, dilation, padding, stride, one=True):
     `x` is already an array; ``one=False`` refuses one-element tuples, as
     ``torch.nn.functional.unfold`` does.
     """
+    _check_types(fn, tuples={"kernel_size": kernel_size, "dilation": dilation,
+                             "padding": padding, "stride": stride})
     _check_ndim(x, fn, name, (3, 4), "(C, H, W) or (N, C, H, W)")
     _check_nonempty(x, fn, name, x.ndim - 3)
     kernel = _tuple_arg(kernel_size, 2, fn, "kernel_size", 1, one=one)
@@ -99,6 +102,8 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             [1., 2., 1.]]])
     """
     fn = "fold"
+    _check_types(fn, tuples={"output_size": output_size, "kernel_size": kernel_size,
+                             "dilation": dilation, "padding": padding, "stride": stride})
     cols = _as_float(input, fn, "input")
     _check_ndim(cols, fn, "input", (2, 3), "(C*kH*kW, L) or (N, C*kH*kW, L)")
     _check_nonempty(cols, fn, "input", cols.ndim - 2)

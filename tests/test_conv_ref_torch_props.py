@@ -1,0 +1,322 @@
+"""conv_ref against torch.nn.functional on random argument combinations, valid and invalid.
+
+For each op, hypothesis draws an input and every argument in each form PyTorch
+knows (an int, a one-element or full tuple, a list, a NumPy integer, ``()``,
+``None``) and in forms it refuses (wrong lengths, out-of-range values, floats,
+bools, strings). Both libraries run the same call; either both answer, with
+the same shape and values and the dtype of conv_ref's dtype rule (see
+``conv_ref._checks``), or both refuse. PyTorch refuses with ``RuntimeError``
+(and relatives) where conv_ref raises ``ValueError``, and both raise
+``TypeError`` for an argument of the wrong type; conv_ref's message starts
+with the function's name.
+
+Integer and bool inputs go to PyTorch as float64 (its integer kernels are
+patchy); a select-only op's float64 answer cast to the input dtype is the
+expected one, which is also how PyTorch casts a fill value.
+
+Not drawn, as the libraries differ there on purpose: zero input channels for a
+convolution (PyTorch returns an array of the wrong shape); bad argument values
+with an empty input to a convolution, and dilation 0 in a depthwise one
+(PyTorch skips some checks there); NaNs (ties between NaNs); mixed dtypes
+(conv_ref promotes like NumPy); a transposed convolution's output of size 0
+(PyTorch answers for 2D batched inputs and refuses otherwise).
+
+Examples per op: 200 by default; ``CONV_REF_TORCH_PROFILE=thorough`` runs 3000.
+"""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
+
+import conv_ref
+
+settings.register_profile("default", max_examples=200, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", max_examples=3000, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+PROFILE = settings.get_profile(os.environ.get("CONV_REF_TORCH_PROFILE", "default"))
+
+# Ops that only move or select entries keep the input's dtype; the others compute in float.
+SELECT_ONLY = {"pad", "max_pool1d", "max_pool2d", "unfold"}
+DTYPES = [np.float64, np.float32, np.int64, np.bool_]
+# PyTorch's errors for a bad value; conv_ref raises ValueError for each of them.
+TORCH_VALUE_ERRORS = (RuntimeError, ValueError, IndexError, NotImplementedError)
+
+
+# --- argument forms -----------------------------------------------------------------------
+
+def int_forms(lo: int, hi: int, n: int, *, invalid: bool = True):
+    """An int-or-tuple argument in every form: int, tuple of 1 or n, list, NumPy int, and
+    (with `invalid`) empty and over-long tuples, a float, a bool, a string."""
+    v = st.integers(lo, hi)
+    forms = [v, v.map(np.int64), st.tuples(v), st.lists(v, min_size=n, max_size=n).map(tuple),
+             st.lists(v, min_size=n, max_size=n)]
+    if invalid:
+        forms += [st.just(()), st.lists(v, min_size=n + 1, max_size=n + 1).map(tuple),
+                  st.just(2.0), st.just(True), st.just("1")]
+    return st.one_of(forms)
+
+
+def flag_forms():
+    """A bool argument: mostly True/False, sometimes an int, a string or None."""
+    return st.one_of(st.booleans(), st.booleans(), st.booleans(),
+                     st.sampled_from([0, 1, "yes", None]))
+
+
+@st.composite
+def arrays(draw, shape, dtype=None):
+    """An array of `shape`: small integers for integer dtypes, normals for floats."""
+    dtype = np.dtype(dtype or draw(st.sampled_from(DTYPES)))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    if dtype.kind == "b":
+        return rng.random(shape) < 0.5
+    if dtype.kind in "iu":
+        return rng.integers(-4, 5, size=shape).astype(dtype)
+    return rng.standard_normal(shape).astype(dtype)
+
+
+def batch_shape(draw, channels, spatial):
+    """(N, C, *spatial) or (C, *spatial); N may be 0."""
+    batch = draw(st.sampled_from([(), (1,), (2,), (0,)]))
+    return batch + (channels,) + tuple(spatial)
+
+
+# --- calls per op: (args, kwargs) with NumPy arrays -------------------------------------
+
+@st.composite
+def conv_calls(draw, nd):
+    groups = draw(st.one_of(st.sampled_from([1, 1, 2]), st.sampled_from([0, 3, True, 1.0])))
+    g = groups if isinstance(groups, int) and not isinstance(groups, bool) and groups > 0 else 1
+    c_in = g * draw(st.integers(1, 2))
+    c_out = g * draw(st.integers(1, 2))
+    spatial = draw(st.lists(st.integers(0, 6), min_size=nd, max_size=nd))
+    kernel = draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd))
+    dtype = draw(st.sampled_from(DTYPES))
+    x = draw(arrays(batch_shape(draw, c_in, spatial), dtype))
+    w_in = c_in // g + draw(st.sampled_from([0, 0, 0, 0, 1]))  # sometimes the wrong channels
+    w = draw(arrays((c_out, w_in, *kernel), dtype))
+    bias = draw(st.sampled_from([None, c_out, c_out + 1]))
+    kwargs = {}
+    if bias is not None:
+        kwargs["bias"] = draw(arrays((bias,), dtype))
+    if draw(st.booleans()):
+        kwargs["stride"] = draw(int_forms(0, 3, nd))
+    if draw(st.booleans()):
+        kwargs["padding"] = draw(st.one_of(int_forms(-1, 2, nd),
+                                           st.sampled_from(["same", "valid", "full"])))
+    if draw(st.booleans()):
+        kwargs["dilation"] = draw(int_forms(0, 2, nd))
+    kwargs["groups"] = groups
+    return (x, w), kwargs
+
+
+@st.composite
+def conv_transpose_calls(draw, nd):
+    groups = draw(st.one_of(st.sampled_from([1, 1, 2]), st.sampled_from([0, 3, True])))
+    g = groups if isinstance(groups, int) and not isinstance(groups, bool) and groups > 0 else 1
+    c_in = g * draw(st.integers(1, 2))
+    c_out_per_group = draw(st.integers(1, 2))
+    spatial = draw(st.lists(st.integers(0, 5), min_size=nd, max_size=nd))
+    kernel = draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd))
+    dtype = draw(st.sampled_from(DTYPES))
+    x = draw(arrays(batch_shape(draw, c_in, spatial), dtype))
+    w = draw(arrays((c_in + draw(st.sampled_from([0, 0, 0, 1])), c_out_per_group, *kernel),
+                    dtype))
+    kwargs = {}
+    bias = draw(st.sampled_from([None, g * c_out_per_group, g * c_out_per_group + 1]))
+    if bias is not None:
+        kwargs["bias"] = draw(arrays((bias,), dtype))
+    for name, lo, hi in [("stride", 0, 3), ("padding", -1, 2), ("output_padding", -1, 2),
+                         ("dilation", 0, 2)]:
+        if draw(st.booleans()):
+            kwargs[name] = draw(int_forms(lo, hi, nd))
+    if draw(st.integers(0, 20)) == 0:
+        kwargs["padding"] = "same"
+    kwargs["groups"] = groups
+    return (x, w), kwargs
+
+
+@st.composite
+def pool_calls(draw, nd, kind):
+    channels = draw(st.sampled_from([1, 2, 2, 0]))
+    spatial = draw(st.lists(st.integers(0, 7), min_size=nd, max_size=nd))
+    dtypes = DTYPES if kind == "max" else DTYPES[:3]
+    x = draw(arrays(batch_shape(draw, channels, spatial), draw(st.sampled_from(dtypes))))
+    kwargs = {}
+    stride = draw(st.one_of(st.none(), st.just(()), int_forms(0, 3, nd)))
+    if stride is not None or draw(st.booleans()):
+        kwargs["stride"] = stride
+    if draw(st.booleans()):
+        kwargs["padding"] = draw(int_forms(-1, 2, nd))
+    if kind == "max" and draw(st.booleans()):
+        kwargs["dilation"] = draw(int_forms(0, 3, nd))
+    if draw(st.booleans()):
+        kwargs["ceil_mode"] = draw(flag_forms())
+    if kind == "max" and draw(st.booleans()):
+        kwargs["return_indices"] = draw(st.sampled_from([True, False, 1, 0]))
+    if kind == "avg" and draw(st.booleans()):
+        kwargs["count_include_pad"] = draw(flag_forms())
+    if kind == "avg" and nd == 2 and draw(st.booleans()):
+        kwargs["divisor_override"] = draw(st.one_of(st.integers(-3, 4), st.just(2.0),
+                                                    st.just(True)))
+    return (x, draw(int_forms(0, 4, nd))), kwargs
+
+
+@st.composite
+def pad_calls(draw):
+    ndim = draw(st.integers(1, 5))
+    shape = draw(st.lists(st.integers(0, 4), min_size=ndim, max_size=ndim))
+    x = draw(arrays(tuple(shape)))
+    length = draw(st.integers(0, min(2 * ndim, 6) + 1))
+    widths = draw(st.lists(st.integers(-4, 4), min_size=length, max_size=length))
+    pad = draw(st.sampled_from([tuple, list]))(widths)
+    if draw(st.integers(0, 20)) == 0:
+        pad = draw(st.sampled_from([1, (1.0, 1), (True, 0)]))
+    kwargs = {"mode": draw(st.sampled_from(["constant", "constant", "reflect", "replicate",
+                                            "circular", "wrap"]))}
+    if draw(st.booleans()):
+        kwargs["value"] = draw(st.one_of(st.none(), st.just(0), st.just(0.0), st.just(True),
+                                         st.floats(-3, 3), st.integers(-3, 3)))
+    return (x, pad), kwargs
+
+
+@st.composite
+def unfold_calls(draw):
+    ndim = draw(st.sampled_from([3, 4, 4, 4, 2, 5]))
+    shape = [draw(st.sampled_from([0, 1, 2, 2])) if i == ndim - 3 else
+             draw(st.sampled_from([0, 1, 2, 2])) if i < ndim - 3 else draw(st.integers(0, 6))
+             for i in range(ndim)]
+    x = draw(arrays(tuple(shape)))
+    kwargs = {name: draw(int_forms(lo, 3, 2)) for name, lo in
+              [("dilation", 0), ("padding", -1), ("stride", 0)] if draw(st.booleans())}
+    return (x, draw(int_forms(0, 3, 2))), kwargs
+
+
+def _blocks(size, k, d, p, s):
+    """PyTorch's number of sliding blocks along one axis (may be < 1)."""
+    return (size + 2 * p - d * (k - 1) - 1) // s + 1
+
+
+@st.composite
+def fold_calls(draw):
+    size = draw(st.lists(st.integers(0, 6), min_size=2, max_size=2))
+    kernel = draw(st.lists(st.integers(1, 3), min_size=2, max_size=2))
+    dilation = draw(st.lists(st.integers(1, 2), min_size=2, max_size=2))
+    padding = draw(st.lists(st.integers(0, 2), min_size=2, max_size=2))
+    stride = draw(st.lists(st.integers(1, 3), min_size=2, max_size=2))
+    blocks = [_blocks(*a) for a in zip(size, kernel, dilation, padding, stride, strict=True)]
+    length = max(blocks[0], 0) * max(blocks[1], 0) + draw(st.sampled_from([0, 0, 0, 0, 1]))
+    rows = draw(st.sampled_from([0, 1, 2, 2])) * kernel[0] * kernel[1] \
+        + draw(st.sampled_from([0, 0, 0, 0, 1]))
+    shape = draw(st.sampled_from([(), (1,), (2,), (0,), (1, 1)])) + (rows, length)
+    x = draw(arrays(shape))
+
+    def form(values, lo, hi):  # the drawn values in one of their forms, or an invalid one
+        return draw(st.one_of(st.just(tuple(values)), st.just(list(values)),
+                              st.just(values[0]) if values[0] == values[1] else st.nothing(),
+                              int_forms(lo, hi, 2)))
+    kwargs = {"dilation": form(dilation, 0, 2), "padding": form(padding, -1, 2),
+              "stride": form(stride, 0, 3)}
+    return (x, form(size, -1, 6), form(kernel, 0, 3)), kwargs
+
+
+CALLS = {
+    "conv1d": conv_calls(1), "conv2d": conv_calls(2),
+    "conv_transpose1d": conv_transpose_calls(1), "conv_transpose2d": conv_transpose_calls(2),
+    "max_pool1d": pool_calls(1, "max"), "max_pool2d": pool_calls(2, "max"),
+    "avg_pool1d": pool_calls(1, "avg"), "avg_pool2d": pool_calls(2, "avg"),
+    "pad": pad_calls(), "unfold": unfold_calls(), "fold": fold_calls(),
+}
+
+
+# --- running both -----------------------------------------------------------------------
+
+def _torch(value):
+    """Arrays as tensors: floats keep their dtype, integers and bools go as float64."""
+    if isinstance(value, np.ndarray):
+        dtype = value.dtype if value.dtype.kind == "f" else np.float64
+        return torch.from_numpy(np.ascontiguousarray(value, dtype=dtype))
+    return value
+
+
+def _outcome(call):
+    try:
+        return call(), None
+    except Exception as error:  # noqa: BLE001  (any error is an outcome to compare)
+        return None, error
+
+
+def _expected(ref, op, dtype):
+    """PyTorch's float answer in conv_ref's dtype rule: cast back for select-only ops."""
+    ref = ref.detach().numpy()
+    if op in SELECT_ONLY and dtype.kind in "biu":
+        return ref.astype(dtype)
+    return ref
+
+
+def _assert_same(ours, ref, op, dtype):
+    assert isinstance(ours, np.ndarray), f"{op}: returned {type(ours).__name__}"
+    expected = _expected(ref, op, dtype)
+    want = dtype if op in SELECT_ONLY or dtype.kind == "f" else np.dtype(np.float64)
+    assert ours.shape == expected.shape, f"{op}: shape {ours.shape}, torch {expected.shape}"
+    assert ours.dtype == want, f"{op}: dtype {ours.dtype}, expected {want}"
+    tol = 1e-4 if dtype == np.float32 else 1e-9
+    np.testing.assert_allclose(ours.astype(np.float64), expected.astype(np.float64),
+                               rtol=tol, atol=tol, err_msg=op)
+
+
+def check_against_torch(op, args, kwargs) -> str:
+    """Run `op` in both libraries and assert the same answer or the same refusal.
+
+    Returns ``"answered"`` or ``"refused"``.
+    """
+    dtype = args[0].dtype
+    ours, our_error = _outcome(lambda: getattr(conv_ref, op)(*args, **kwargs))
+    ref, torch_error = _outcome(lambda: getattr(F, op)(*map(_torch, args),
+                                                       **{k: _torch(v) for k, v in kwargs.items()}))
+    if op.startswith("conv"):
+        # For an empty input PyTorch's convolutions skip some checks (dilation 0, empty
+        # spatial axes) and answer; conv_ref checks its arguments whatever the input.
+        assume(not (args[0].size == 0 and ref is not None and our_error is not None))
+        # Its depthwise kernels skip the dilation check too.
+        assume(not (ref is not None and "dilation expects" in str(our_error)))
+    if op.startswith("conv_transpose"):
+        # PyTorch's output of size 0 is an answer for 2D batched inputs, an error otherwise.
+        assume(not (ref is not None and 0 in ref.shape[-int(op[-2]):]))
+    if torch_error is not None:
+        assert our_error is not None, f"{op}: torch raised {torch_error!r}, conv_ref answered"
+        want = TypeError if isinstance(torch_error, TypeError) else ValueError
+        assert isinstance(our_error, want), (
+            f"{op}: torch raised {torch_error!r}, conv_ref {our_error!r}")
+        assert str(our_error).startswith(f"{op}: "), our_error
+        return "refused"
+    assert our_error is None, f"{op}: conv_ref raised {our_error!r}, torch answered"
+    if isinstance(ref, tuple):
+        assert isinstance(ours, tuple) and len(ours) == 2, f"{op}: expected (values, indices)"
+        _assert_same(ours[0], ref[0], op, dtype)
+        assert ours[1].dtype == np.int64
+        np.testing.assert_array_equal(ours[1], ref[1].numpy(), err_msg=f"{op} indices")
+    else:
+        _assert_same(ours, ref, op, dtype)
+    return "answered"
+
+
+def _agreement_test(op):
+    @PROFILE
+    @given(call=CALLS[op])
+    def test(call):
+        check_against_torch(op, *call)
+
+    test.__name__ = f"test_{op}_agrees_with_torch"
+    return test
+
+
+# One test per op, so that each gets its own examples and statistics.
+for _op in CALLS:
+    globals()[f"test_{_op}_agrees_with_torch"] = _agreement_test(_op)
