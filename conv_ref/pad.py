@@ -32,7 +32,7 @@ def pad(input, pad, mode="constant", value=None):
     ``"constant"`` (fill with `value`, default 0; any number of axes),
     ``"reflect"`` (mirror without repeating the edge: each width < the axis
     length), ``"replicate"`` (repeat the edge) and ``"circular"`` (wrap around:
-    each width <= the axis length; a crop comes first, as in PyTorch). The last
+    each width <= the axis length left after a crop, which comes first). The last
     three pad 1 to 3 axes of an input with one or two axes more (batch and
     channel) and, like PyTorch, refuse empty non-batch axes (circular excepted).
 
@@ -69,7 +69,7 @@ def pad(input, pad, mode="constant", value=None):
     if mode == "constant":
         fill = _fill_value(0 if value is None else value, x.dtype, fn)
     else:
-        if value is not None and (not isinstance(value, numbers.Real) or value != 0):
+        if value is not None and value != 0:
             raise ValueError(f"{fn}: value expects None for mode {mode!r}, got {value!r}")
         if not 1 <= d <= 3 or x.ndim not in (d + 1, d + 2):
             raise ValueError(
@@ -116,9 +116,8 @@ def _crop(x: np.ndarray, pairs) -> np.ndarray:
 
 
 def _fill_value(value, dtype: np.dtype, fn: str):
-    """`value` cast to `dtype` as PyTorch casts a fill value: truncated, never wrapped."""
-    if not isinstance(value, numbers.Real):
-        raise TypeError(f"{fn}: value expects a number or None, got {value!r}")
+    """The real number `value` cast to `dtype` as PyTorch casts a fill value: truncated,
+    never wrapped."""
     if dtype.kind == "b":
         return bool(value)
     if dtype.kind in "iu":

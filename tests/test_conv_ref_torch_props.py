@@ -19,7 +19,8 @@ convolution (PyTorch returns an array of the wrong shape); bad argument values
 with an empty input to a convolution, and dilation 0 in a depthwise one
 (PyTorch skips some checks there); NaNs (ties between NaNs); mixed dtypes
 (conv_ref promotes like NumPy); a transposed convolution's output of size 0
-(PyTorch answers for 2D batched inputs and refuses otherwise).
+(PyTorch answers for 2D batched inputs and refuses otherwise); circular
+padding wider than what a crop leaves (PyTorch reads uninitialised memory).
 
 Examples per op: 200 by default; ``CONV_REF_TORCH_PROFILE=thorough`` runs 3000.
 """
@@ -32,7 +33,7 @@ import warnings
 import numpy as np
 import torch
 import torch.nn.functional as F
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, event, given, settings
 from hypothesis import strategies as st
 
 import conv_ref
@@ -290,6 +291,8 @@ def check_against_torch(op, args, kwargs) -> str:
         return "excluded"
     if op.startswith("conv_transpose") and ref is not None and 0 in ref.shape[-int(op[-2]):]:
         return "excluded"  # an output of size 0: PyTorch answers for 2D batched inputs only
+    if op == "pad" and ref is not None and "after cropping" in str(our_error):
+        return "excluded"  # PyTorch wraps past the cropped axis into uninitialised memory
     if torch_error is not None:
         assert our_error is not None, f"{op}: torch raised {torch_error!r}, conv_ref answered"
         want = TypeError if isinstance(torch_error, TypeError) else ValueError
@@ -312,7 +315,9 @@ def _agreement_test(op):
     @PROFILE
     @given(call=CALLS[op])
     def test(call):
-        assume(check_against_torch(op, *call) != "excluded")
+        outcome = check_against_torch(op, *call)
+        event(outcome)  # --hypothesis-show-statistics shows the share of each outcome
+        assume(outcome != "excluded")
 
     test.__name__ = f"test_{op}_agrees_with_torch"
     return test
