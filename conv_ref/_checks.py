@@ -12,7 +12,8 @@ shape checks accept, through one helper per kind of argument: `_tuple_arg`
 its "empty means default"), `_flag` (a bool), `_nonzero_int` (``divisor_override``),
 `_pad_widths` (``pad``'s signed widths), `_check_nonempty` (the axes that may
 not be empty: PyTorch allows an empty batch, rarely an empty channel or
-spatial axis).
+spatial axis). `_check_types` runs first, as PyTorch's parser checks every
+argument's type before any value.
 
 Dtype rule: ops that only move or select entries (`pad`, `max_pool1d/2d`,
 `unfold`) return the input's dtype, bools and integers included, as PyTorch

@@ -78,7 +78,9 @@ def pad(input, pad, mode="constant", value=None):
             )
         if mode != "circular":
             _check_nonempty(x, fn, "input", x.ndim - d - 1)
-    smallest = 1 if mode in ("reflect", "replicate") else 0
+    # PyTorch's 1-axis reflect and replicate kernels refuse an empty result; its 2- and
+    # 3-axis ones allow it.
+    smallest = 1 if mode in ("reflect", "replicate") and d == 1 else 0
     spatial = x.shape[x.ndim - d:]
     for axis, n, (lo, hi) in zip(range(x.ndim - d, x.ndim), spatial, pairs, strict=True):
         # Constant and circular crop first, then pad: the crop must leave >= 0 entries.
