@@ -65,10 +65,33 @@ def int_forms(lo: int, hi: int, n: int, *, invalid: bool = True):
     return st.one_of(forms)
 
 
-def flag_forms():
-    """A bool argument: mostly True/False, sometimes an int, a string or None."""
-    return st.one_of(st.booleans(), st.booleans(), st.booleans(),
-                     st.sampled_from([0, 1, "yes", None]))
+class Args:
+    """Draws one call's arguments: all valid, or (``bad``) each possibly out of range or of
+    the wrong form, so that about half the calls are valid whatever the op's arity."""
+
+    def __init__(self, draw):
+        self.draw = draw
+        self.bad = draw(st.booleans())
+
+    def ints(self, lo: int, hi: int, n: int, bad_lo: int):
+        """An int-or-tuple argument with values in [lo, hi] ([bad_lo, hi] when bad)."""
+        return self.draw(int_forms(bad_lo if self.bad else lo, hi, n, invalid=self.bad))
+
+    def flag(self):
+        """A bool; when bad, sometimes an int, a string or None."""
+        return self.draw(st.one_of(st.booleans(), st.booleans(), st.booleans(),
+                                   st.sampled_from([0, 1, "yes", None])) if self.bad
+                         else st.booleans())
+
+    def pick(self, good, bad):
+        """One of `good`, or when bad one of `good` + `bad`."""
+        return self.draw(st.sampled_from(list(good) + (list(bad) if self.bad else [])))
+
+    def size(self, lo: int, hi: int, n: int | None = None):
+        """A size in [lo, hi] (when bad, 0 too), or a list of `n` of them."""
+        sizes = self.draw(st.lists(st.integers(0 if self.bad else lo, hi), min_size=n or 1,
+                                   max_size=n or 1))
+        return sizes[0] if n is None else sizes
 
 
 @st.composite
@@ -83,121 +106,122 @@ def arrays(draw, shape, dtype=None):
     return rng.standard_normal(shape).astype(dtype)
 
 
-def batch_shape(draw, channels, spatial):
+def batch_shape(a: Args, channels, spatial):
     """(N, C, *spatial) or (C, *spatial); N may be 0."""
-    batch = draw(st.sampled_from([(), (1,), (2,), (0,)]))
-    return batch + (channels,) + tuple(spatial)
+    return a.pick([(), (1,), (2,), (0,)], [])+ (channels,) + tuple(spatial)
 
 
 # --- calls per op: (args, kwargs) with NumPy arrays -------------------------------------
 
 @st.composite
 def conv_calls(draw, nd):
-    groups = draw(st.one_of(st.sampled_from([1, 1, 2]), st.sampled_from([0, 3, True, 1.0])))
+    a = Args(draw)
+    groups = a.pick([1, 1, 2, np.int64(1)], [0, 3, True, 1.0])
     g = groups if isinstance(groups, int) and not isinstance(groups, bool) and groups > 0 else 1
-    c_in = g * draw(st.integers(1, 2))
-    c_out = g * draw(st.integers(1, 2))
-    spatial = draw(st.lists(st.integers(0, 6), min_size=nd, max_size=nd))
+    c_in, c_out = g * draw(st.integers(1, 2)), g * draw(st.integers(1, 2))
     kernel = draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd))
+    spatial = a.size(5, 7, nd)
     dtype = draw(st.sampled_from(DTYPES))
-    x = draw(arrays(batch_shape(draw, c_in, spatial), dtype))
-    w_in = c_in // g + draw(st.sampled_from([0, 0, 0, 0, 1]))  # sometimes the wrong channels
-    w = draw(arrays((c_out, w_in, *kernel), dtype))
-    bias = draw(st.sampled_from([None, c_out, c_out + 1]))
-    kwargs = {}
+    x = draw(arrays(batch_shape(a, c_in, spatial), dtype))
+    w = draw(arrays((c_out, c_in // g + a.pick([0], [0, 0, 1]), *kernel), dtype))
+    kwargs = {"groups": groups}
+    bias = a.pick([None, c_out], [c_out + 1])
     if bias is not None:
         kwargs["bias"] = draw(arrays((bias,), dtype))
     if draw(st.booleans()):
-        kwargs["stride"] = draw(int_forms(0, 3, nd))
+        kwargs["stride"] = a.ints(1, 3, nd, 0)
     if draw(st.booleans()):
-        kwargs["padding"] = draw(st.one_of(int_forms(-1, 2, nd),
-                                           st.sampled_from(["same", "valid", "full"])))
+        kwargs["padding"] = (a.ints(0, 2, nd, -1) if draw(st.integers(0, 3))
+                             else a.pick(["same", "valid"], ["full"]))
     if draw(st.booleans()):
-        kwargs["dilation"] = draw(int_forms(0, 2, nd))
-    kwargs["groups"] = groups
+        kwargs["dilation"] = a.ints(1, 2, nd, 0)
     return (x, w), kwargs
 
 
 @st.composite
 def conv_transpose_calls(draw, nd):
-    groups = draw(st.one_of(st.sampled_from([1, 1, 2]), st.sampled_from([0, 3, True])))
+    a = Args(draw)
+    groups = a.pick([1, 1, 2], [0, 3, True])
     g = groups if isinstance(groups, int) and not isinstance(groups, bool) and groups > 0 else 1
-    c_in = g * draw(st.integers(1, 2))
-    c_out_per_group = draw(st.integers(1, 2))
-    spatial = draw(st.lists(st.integers(0, 5), min_size=nd, max_size=nd))
+    c_in, c_out_per_group = g * draw(st.integers(1, 2)), draw(st.integers(1, 2))
     kernel = draw(st.lists(st.integers(1, 3), min_size=nd, max_size=nd))
     dtype = draw(st.sampled_from(DTYPES))
-    x = draw(arrays(batch_shape(draw, c_in, spatial), dtype))
-    w = draw(arrays((c_in + draw(st.sampled_from([0, 0, 0, 1])), c_out_per_group, *kernel),
-                    dtype))
-    kwargs = {}
-    bias = draw(st.sampled_from([None, g * c_out_per_group, g * c_out_per_group + 1]))
+    x = draw(arrays(batch_shape(a, c_in, a.size(2, 5, nd)), dtype))
+    w = draw(arrays((c_in + a.pick([0], [0, 1]), c_out_per_group, *kernel), dtype))
+    kwargs = {"groups": groups}
+    bias = a.pick([None, g * c_out_per_group], [g * c_out_per_group + 1])
     if bias is not None:
         kwargs["bias"] = draw(arrays((bias,), dtype))
-    for name, lo, hi in [("stride", 0, 3), ("padding", -1, 2), ("output_padding", -1, 2),
-                         ("dilation", 0, 2)]:
-        if draw(st.booleans()):
-            kwargs[name] = draw(int_forms(lo, hi, nd))
-    if draw(st.integers(0, 20)) == 0:
+    stride = a.ints(1, 3, nd, 0)
+    dilation = a.ints(1, 2, nd, 0)
+    kwargs.update(stride=stride, dilation=dilation, padding=a.ints(0, 1, nd, -1))
+    if draw(st.booleans()):
+        # Valid output padding is below the stride or the dilation: 0 or 1 here, often.
+        kwargs["output_padding"] = a.ints(0, 1 if a.bad or min(np.ravel(stride)) > 1 else 0,
+                                          nd, -1)
+    if a.bad and draw(st.integers(0, 10)) == 0:
         kwargs["padding"] = "same"
-    kwargs["groups"] = groups
     return (x, w), kwargs
 
 
 @st.composite
 def pool_calls(draw, nd, kind):
-    channels = draw(st.sampled_from([1, 2, 2, 0]))
-    spatial = draw(st.lists(st.integers(0, 7), min_size=nd, max_size=nd))
-    dtypes = DTYPES if kind == "max" else DTYPES[:3]
-    x = draw(arrays(batch_shape(draw, channels, spatial), draw(st.sampled_from(dtypes))))
+    a = Args(draw)
+    x = draw(arrays(batch_shape(a, a.size(1, 2), a.size(3, 7, nd)),
+                    draw(st.sampled_from(DTYPES if kind == "max" else DTYPES[:3]))))
+    kernel = a.ints(2, 4, nd, 0)
     kwargs = {}
-    stride = draw(st.one_of(st.none(), st.just(()), int_forms(0, 3, nd)))
-    if stride is not None or draw(st.booleans()):
-        kwargs["stride"] = stride
     if draw(st.booleans()):
-        kwargs["padding"] = draw(int_forms(-1, 2, nd))
+        kwargs["stride"] = draw(st.one_of(st.none(), st.just(()))) if draw(st.booleans()) \
+            else a.ints(1, 3, nd, 0)
+    if draw(st.booleans()):
+        kwargs["padding"] = a.ints(0, 1, nd, -1)
     if kind == "max" and draw(st.booleans()):
-        kwargs["dilation"] = draw(int_forms(0, 3, nd))
+        kwargs["dilation"] = a.ints(1, 2, nd, 0)
     if draw(st.booleans()):
-        kwargs["ceil_mode"] = draw(flag_forms())
+        kwargs["ceil_mode"] = a.flag()
     if kind == "max" and draw(st.booleans()):
         kwargs["return_indices"] = draw(st.sampled_from([True, False, 1, 0]))
     if kind == "avg" and draw(st.booleans()):
-        kwargs["count_include_pad"] = draw(flag_forms())
+        kwargs["count_include_pad"] = a.flag()
     if kind == "avg" and nd == 2 and draw(st.booleans()):
-        kwargs["divisor_override"] = draw(st.one_of(st.integers(-3, 4), st.just(2.0),
-                                                    st.just(True)))
-    return (x, draw(int_forms(0, 4, nd))), kwargs
+        kwargs["divisor_override"] = a.pick([None, 1, 3, -2], [0, 2.0, True])
+    return (x, kernel), kwargs
 
 
 @st.composite
 def pad_calls(draw):
-    ndim = draw(st.integers(1, 5))
-    shape = draw(st.lists(st.integers(0, 4), min_size=ndim, max_size=ndim))
-    x = draw(arrays(tuple(shape)))
-    length = draw(st.integers(0, min(2 * ndim, 6) + 1))
-    widths = draw(st.lists(st.integers(-4, 4), min_size=length, max_size=length))
-    pad = draw(st.sampled_from([tuple, list]))(widths)
-    if draw(st.integers(0, 20)) == 0:
+    a = Args(draw)
+    mode = a.pick(["constant", "constant", "reflect", "replicate", "circular"], ["wrap"])
+    d = draw(st.integers(1, 3))
+    # Non-constant modes pad d axes of an input with one or two axes more.
+    ndim = draw(st.integers(1, 5)) if mode == "constant" or a.bad else d + draw(st.integers(1, 2))
+    d = min(d, ndim)
+    shape = tuple(a.size(1, 4, ndim))
+    x = draw(arrays(shape))
+    widths = [draw(st.integers(-2 if a.bad else -(n // 2), 3 if a.bad else max(n - 1, 0)))
+              for n in shape[::-1][:d] for _ in range(2)]
+    pad = draw(st.sampled_from([tuple, list]))(widths + a.pick([[]], [[1], [1, 1, 1, 1]]))
+    if a.bad and draw(st.integers(0, 10)) == 0:
         pad = draw(st.sampled_from([1, (1.0, 1), (True, 0)]))
-    kwargs = {"mode": draw(st.sampled_from(["constant", "constant", "reflect", "replicate",
-                                            "circular", "wrap"]))}
+    kwargs = {"mode": mode}
     if draw(st.booleans()):
-        kwargs["value"] = draw(st.one_of(st.none(), st.just(0), st.just(0.0), st.just(True),
-                                         st.floats(-3, 3), st.integers(-3, 3)))
+        kwargs["value"] = (a.pick([None, 0, 0.0], ["x", 2.0]) if mode != "constant"
+                           else draw(st.one_of(st.none(), st.just(True), st.floats(-3, 3),
+                                               st.integers(-3, 3))))
     return (x, pad), kwargs
 
 
 @st.composite
 def unfold_calls(draw):
-    ndim = draw(st.sampled_from([3, 4, 4, 4, 2, 5]))
-    shape = [draw(st.sampled_from([0, 1, 2, 2])) if i == ndim - 3 else
-             draw(st.sampled_from([0, 1, 2, 2])) if i < ndim - 3 else draw(st.integers(0, 6))
-             for i in range(ndim)]
+    a = Args(draw)
+    ndim = a.pick([3, 4, 4], [2, 5])
+    shape = [a.size(1, 2) for _ in range(ndim - 2)] + a.size(3, 6, 2)
     x = draw(arrays(tuple(shape)))
-    kwargs = {name: draw(int_forms(lo, 3, 2)) for name, lo in
-              [("dilation", 0), ("padding", -1), ("stride", 0)] if draw(st.booleans())}
-    return (x, draw(int_forms(0, 3, 2))), kwargs
+    kwargs = {name: a.ints(good, hi, 2, bad) for name, good, hi, bad in
+              [("dilation", 1, 2, 0), ("padding", 0, 1, -1), ("stride", 1, 3, 0)]
+              if draw(st.booleans())}
+    return (x, a.ints(1, 3, 2, 0)), kwargs
 
 
 def _blocks(size, k, d, p, s):
@@ -207,22 +231,23 @@ def _blocks(size, k, d, p, s):
 
 @st.composite
 def fold_calls(draw):
-    size = draw(st.lists(st.integers(0, 6), min_size=2, max_size=2))
+    a = Args(draw)
     kernel = draw(st.lists(st.integers(1, 3), min_size=2, max_size=2))
     dilation = draw(st.lists(st.integers(1, 2), min_size=2, max_size=2))
     padding = draw(st.lists(st.integers(0, 2), min_size=2, max_size=2))
     stride = draw(st.lists(st.integers(1, 3), min_size=2, max_size=2))
-    blocks = [_blocks(*a) for a in zip(size, kernel, dilation, padding, stride, strict=True)]
-    length = max(blocks[0], 0) * max(blocks[1], 0) + draw(st.sampled_from([0, 0, 0, 0, 1]))
-    rows = draw(st.sampled_from([0, 1, 2, 2])) * kernel[0] * kernel[1] \
-        + draw(st.sampled_from([0, 0, 0, 0, 1]))
-    shape = draw(st.sampled_from([(), (1,), (2,), (0,), (1, 1)])) + (rows, length)
-    x = draw(arrays(shape))
+    # Valid output sizes hold the dilated kernel; bad ones may be anything.
+    size = [draw(st.integers(0 if a.bad else d * (k - 1) + 1, 7))
+            for k, d in zip(kernel, dilation, strict=True)]
+    blocks = [_blocks(*v) for v in zip(size, kernel, dilation, padding, stride, strict=True)]
+    length = max(blocks[0], 0) * max(blocks[1], 0) + a.pick([0], [0, 1])
+    rows = draw(st.integers(1, 2)) * kernel[0] * kernel[1] + a.pick([0], [0, 1])
+    x = draw(arrays(a.pick([(), (1,), (2,), (0,)], [(1, 1)]) + (rows, length)))
 
-    def form(values, lo, hi):  # the drawn values in one of their forms, or an invalid one
-        return draw(st.one_of(st.just(tuple(values)), st.just(list(values)),
-                              st.just(values[0]) if values[0] == values[1] else st.nothing(),
-                              int_forms(lo, hi, 2)))
+    def form(values, lo, hi):  # the drawn values in one of their forms, or (bad) anything
+        forms = [st.just(tuple(values)), st.just(list(values)),
+                 st.just(values[0]) if values[0] == values[1] else st.nothing()]
+        return draw(st.one_of(forms + ([int_forms(lo, hi, 2)] if a.bad else [])))
     kwargs = {"dilation": form(dilation, 0, 2), "padding": form(padding, -1, 2),
               "stride": form(stride, 0, 3)}
     return (x, form(size, -1, 6), form(kernel, 0, 3)), kwargs
