@@ -78,17 +78,19 @@ def pad(input, pad, mode="constant", value=None):
             )
         if mode != "circular":
             _check_nonempty(x, fn, "input", x.ndim - d - 1)
-    # PyTorch's 1-axis reflect and replicate kernels refuse an empty result; its 2- and
-    # 3-axis ones allow it.
-    smallest = 1 if mode in ("reflect", "replicate") and d == 1 else 0
     spatial = x.shape[x.ndim - d:]
+    if mode in ("reflect", "replicate") and all(
+            n + lo + hi == 0 for n, (lo, hi) in zip(spatial, pairs, strict=True)):
+        # PyTorch's reflect and replicate kernels want one padded axis left non-empty.
+        raise ValueError(f"{fn}: pad {tuple(pad)} empties every padded axis of an input of "
+                         f"shape {x.shape}; expected one to keep an entry for mode {mode!r}")
     for axis, n, (lo, hi) in zip(range(x.ndim - d, x.ndim), spatial, pairs, strict=True):
         # Constant and circular crop first, then pad: the crop must leave >= 0 entries.
         kept = n + min(lo, 0) + min(hi, 0)
-        if n + lo + hi < smallest or (mode in ("constant", "circular") and kept < 0):
+        if n + lo + hi < 0 or (mode in ("constant", "circular") and kept < 0):
             raise ValueError(
                 f"{fn}: pad {tuple(pad)} makes axis {axis} of size {n} {n + lo + hi} long; "
-                f"expected a size >= {smallest}"
+                "expected a size >= 0"
             )
         if mode == "reflect" and max(lo, hi) >= n:
             raise ValueError(
