@@ -2,6 +2,17 @@
 
 Every public function is re-exported here; the autograder computes expected
 values from this package, and its tests check it against PyTorch.
+
+The mirrors of ``torch.nn.functional`` (conv1d/2d, conv_transpose1d/2d,
+max/avg_pool1d/2d, pad, unfold, fold) accept the argument forms PyTorch accepts
+and refuse the others with a ``ValueError`` or ``TypeError`` naming the
+function, the argument and the value. Dtype rule: `pad`, the max pools and
+`unfold` only move or select entries and keep the input's dtype (bools and
+integers included); the others add or multiply and return the inputs' common
+floating dtype, computing integers and bools in float64 (exact, where
+PyTorch's integer kernels are missing, wrap around or truncate averages).
+Deliberate differences: mixed dtypes are promoted as in NumPy; zero input
+channels give a convolution of zeros (plus bias) of the right shape.
 """
 
 from conv_ref.architectures import network_stats

@@ -30,6 +30,9 @@ from conv_ref._checks import (
     _check_groups,
     _check_mode,
     _check_ndim,
+    _check_nonempty,
+    _check_types,
+    _check_weight,
     _common_float,
     _tuple_arg,
 )
@@ -143,6 +146,9 @@ def _matmul_windows(x, w, kernel, stride, pads, dilation, groups):
 
 def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups, padding_mode):
     """Validate, then convolve over the last `nd` axes (shared by conv1d/conv2d)."""
+    _check_types(fn, tuples={"stride": stride, "dilation": dilation,
+                             **({} if isinstance(padding, str) else {"padding": padding})},
+                 ints={"groups": groups})
     x, w, b = _common_float(fn, input=input, weight=weight, bias=bias)
     _check_ndim(x, fn, "input", (nd + 1, nd + 2), _LAYOUT[nd][0])
     _check_ndim(w, fn, "weight", (nd + 2,), _LAYOUT[nd][1])
@@ -158,8 +164,10 @@ def _conv(fn, nd, input, weight, bias, stride, padding, dilation, groups, paddin
             f"got input with {c_in}"
         )
     kernel = w.shape[2:]
-    stride = _tuple_arg(stride, nd, fn, "stride", 1)
-    dilation = _tuple_arg(dilation, nd, fn, "dilation", 1)
+    _check_weight(w, fn)
+    _check_nonempty(x, fn, "input", 2)  # an empty batch or channel axis is fine
+    stride = _tuple_arg(stride, nd, fn, "stride", 1, one=True)
+    dilation = _tuple_arg(dilation, nd, fn, "dilation", 1, one=True)
     pads = _padding_pairs(padding, kernel, stride, dilation, fn)
     _check_mode(padding_mode, PADDING_MODES, fn, "padding_mode")
     _check_bias(b, c_out, fn)

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
-from conv_ref._checks import _as_float, _check_mode, _int_arg, _tuple_arg
+from conv_ref._checks import (
+    _as_float,
+    _as_numeric,
+    _check_mode,
+    _check_nonempty,
+    _int_arg,
+    _pad_widths,
+    _tuple_arg,
+)
 
 # PyTorch mode name -> numpy.pad mode name.
 _NUMPY_MODE = {"constant": "constant", "reflect": "reflect", "replicate": "edge",
@@ -15,15 +25,16 @@ _PAD2D_MODE = {"zeros": "constant", "reflect": "reflect", "replicate": "replicat
 
 
 def pad(input, pad, mode="constant", value=None):
-    """Pad the last ``len(pad) // 2`` axes, as ``torch.nn.functional.pad``.
+    """Pad (or crop) the last ``len(pad) // 2`` axes, as ``torch.nn.functional.pad``.
 
     ``pad = (left_last, right_last, left_second_last, right_second_last, ...)``:
-    the last axis comes first, as in PyTorch. Modes ``"constant"`` (fill with
-    `value`, default 0), ``"reflect"`` (mirror without repeating the edge, so each
-    pad must be < the axis length), ``"replicate"`` (repeat the edge) and
-    ``"circular"`` (wrap around, each pad <= the axis length). Unlike PyTorch,
-    negative (cropping) pads are rejected, and the non-constant modes accept any
-    number of leading axes.
+    the last axis comes first, as in PyTorch; a negative width crops. Modes
+    ``"constant"`` (fill with `value`, default 0; any number of axes),
+    ``"reflect"`` (mirror without repeating the edge: each width < the axis
+    length), ``"replicate"`` (repeat the edge) and ``"circular"`` (wrap around:
+    each width <= the axis length left after a crop, which comes first). The last
+    three pad 1 to 3 axes of an input with one or two axes more (batch and
+    channel) and, like PyTorch, refuse empty non-batch axes (circular excepted).
 
     Parameters
     ----------
@@ -31,38 +42,93 @@ def pad(input, pad, mode="constant", value=None):
     pad : tuple of 2*d int
     mode : {"constant", "reflect", "replicate", "circular"}
     value : float or None
-        Fill value for ``"constant"``.
+        Fill value for ``"constant"`` (other modes take only None or 0).
 
     Returns
     -------
     ndarray of shape (..., n_1 + pad[-2] + pad[-1], ..., n_d + pad[0] + pad[1])
-        In the input's floating dtype (integers become float64).
+        In the input's dtype (bools and integers included); `value` is cast to
+        it like PyTorch, truncated towards zero for integers.
 
     Examples
     --------
     >>> pad(np.arange(4), (2, 1))
-    array([0., 0., 0., 1., 2., 3., 0.])
-    >>> pad(np.arange(4), (2, 1), mode="reflect")
-    array([2., 1., 0., 1., 2., 3., 2.])
-    >>> pad(np.arange(4), (1, 1), mode="circular")
-    array([3., 0., 1., 2., 3., 0.])
+    array([0, 0, 0, 1, 2, 3, 0])
+    >>> pad(np.arange(4.0)[None], (2, -1), mode="reflect")
+    array([[2., 1., 0., 1., 2.]])
+    >>> pad(np.arange(4)[None], (1, 1), mode="circular")
+    array([[3, 0, 1, 2, 3, 0]])
     """
     fn = "pad"
-    x = _as_float(input, fn, "input")
+    x = _as_numeric(input, fn, "input")
+    if value is not None and not isinstance(value, numbers.Real):  # a type error comes first
+        raise TypeError(f"{fn}: value expects a number or None, got {value!r}")
+    pairs = _pad_widths(pad, x.ndim, fn)
     _check_mode(mode, tuple(_NUMPY_MODE), fn, "mode")
-    if not isinstance(pad, (tuple, list)) or len(pad) % 2 or not pad:
-        raise ValueError(f"{fn}: pad expects a tuple of an even number of integers, got {pad!r}")
-    d = len(pad) // 2
-    if d > x.ndim:
-        raise ValueError(
-            f"{fn}: pad {tuple(pad)} pads {d} axes, expected at most input.ndim={x.ndim}"
-        )
-    pads = _tuple_arg(tuple(pad), len(pad), fn, "pad", 0)
-    if value is not None and mode != "constant":
-        raise ValueError(f"{fn}: value expects None for mode {mode!r}, got {value!r}")
-    # pad lists (left, right) from the last axis backwards; numpy.pad wants axis order.
-    pairs = [(pads[2 * i], pads[2 * i + 1]) for i in range(d)][::-1]
-    return _pad_trailing(x, pairs, mode, 0 if value is None else value, fn)
+    d = len(pairs)
+    if mode == "constant":
+        fill = _fill_value(0 if value is None else value, x.dtype, fn)
+    else:
+        if value is not None and value != 0:
+            raise ValueError(f"{fn}: value expects None for mode {mode!r}, got {value!r}")
+        if not 1 <= d <= 3 or x.ndim not in (d + 1, d + 2):
+            raise ValueError(
+                f"{fn}: mode {mode!r} pads 1 to 3 axes of an input with 1 or 2 axes more, "
+                f"got pad {tuple(pad)} for an input of shape {x.shape}"
+            )
+        if mode != "circular":
+            _check_nonempty(x, fn, "input", x.ndim - d - 1)
+    spatial = x.shape[x.ndim - d:]
+    if mode in ("reflect", "replicate") and all(
+            n + lo + hi == 0 for n, (lo, hi) in zip(spatial, pairs, strict=True)):
+        # PyTorch's reflect and replicate kernels want one padded axis left non-empty.
+        raise ValueError(f"{fn}: pad {tuple(pad)} empties every padded axis of an input of "
+                         f"shape {x.shape}; expected one to keep an entry for mode {mode!r}")
+    for axis, n, (lo, hi) in zip(range(x.ndim - d, x.ndim), spatial, pairs, strict=True):
+        # Constant and circular crop first, then pad: the crop must leave >= 0 entries.
+        kept = n + min(lo, 0) + min(hi, 0)
+        if n + lo + hi < 0 or (mode in ("constant", "circular") and kept < 0):
+            raise ValueError(
+                f"{fn}: pad {tuple(pad)} makes axis {axis} of size {n} {n + lo + hi} long; "
+                "expected a size >= 0"
+            )
+        if mode == "reflect" and max(lo, hi) >= n:
+            raise ValueError(
+                f"{fn}: reflect padding ({lo}, {hi}) expects each pad < the size {n} of axis {axis}"
+            )
+        # Circular wraps the cropped axis no more than once around.
+        if mode == "circular" and (max(lo, hi) > n or max(lo, hi) > kept):
+            raise ValueError(
+                f"{fn}: circular padding ({lo}, {hi}) expects each pad <= the size {kept} "
+                f"of axis {axis} (after cropping)"
+            )
+    grow = [(0, 0)] * (x.ndim - d) + [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+    if mode in ("reflect", "replicate"):
+        # These modes pad from the full axis, then crop (what PyTorch computes).
+        return _crop(np.pad(x, grow, mode=_NUMPY_MODE[mode]), pairs)
+    cropped = _crop(x, pairs)
+    if mode == "constant":
+        return np.pad(cropped, grow, mode="constant", constant_values=fill)
+    return np.pad(cropped, grow, mode="wrap")
+
+
+def _crop(x: np.ndarray, pairs) -> np.ndarray:
+    """`x` without ``-left`` / ``-right`` entries of the last axes where a width is negative."""
+    spatial = x.shape[x.ndim - len(pairs):]
+    return x[(Ellipsis, *(slice(max(-lo, 0), n - max(-hi, 0))
+                          for n, (lo, hi) in zip(spatial, pairs, strict=True)))]
+
+
+def _fill_value(value, dtype: np.dtype, fn: str):
+    """The real number `value` cast to `dtype` as PyTorch casts a fill value: truncated,
+    never wrapped."""
+    if dtype.kind == "b":
+        return bool(value)
+    if dtype.kind in "iu":
+        if not np.isfinite(value) or not (np.iinfo(dtype).min <= int(value) <= np.iinfo(dtype).max):
+            raise ValueError(f"{fn}: value {value!r} does not fit in the input's dtype {dtype}")
+        return int(value)
+    return value
 
 
 def _pad_trailing(x: np.ndarray, pairs, mode: str, value: float, fn: str) -> np.ndarray:

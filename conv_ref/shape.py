@@ -98,6 +98,6 @@ def _padding_pairs(
         raise ValueError(
             f"{fn}: padding expects an integer, a tuple, 'valid' or 'same', got {padding!r}"
         )
-    return tuple((p, p) for p in _tuple_arg(padding, n, fn, "padding", 0))
+    return tuple((p, p) for p in _tuple_arg(padding, n, fn, "padding", 0, one=True))
 
 

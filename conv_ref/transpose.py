@@ -10,11 +10,16 @@ product ``weight^T @ x`` per sample and group, then a fold (`scatter_windows`).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from conv_ref._checks import (
     _check_bias,
     _check_ndim,
+    _check_nonempty,
+    _check_types,
+    _check_weight,
     _common_float,
     _int_arg,
     _tuple_arg,
@@ -39,6 +44,9 @@ def _transposed_length(n, k, stride, padding, dilation, output_padding) -> int:
 def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding, groups,
                     dilation):
     """Validate, then apply the transposed convolution over the last `nd` axes."""
+    _check_types(fn, tuples={"stride": stride, "padding": padding,
+                             "output_padding": output_padding, "dilation": dilation},
+                 ints={"groups": groups})
     x, w, b = _common_float(fn, input=input, weight=weight, bias=bias)
     _check_ndim(x, fn, "input", (nd + 1, nd + 2), _LAYOUT[nd][0])
     _check_ndim(w, fn, "weight", (nd + 2,), _LAYOUT[nd][1])
@@ -46,6 +54,8 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
     if not batched:
         x = x[None]
     c_in = x.shape[1]
+    _check_weight(w, fn)
+    _check_nonempty(x, fn, "input", 2)
     if w.shape[0] != c_in:
         raise ValueError(f"{fn}: weight expects {w.shape[0]} input channels, got input with {c_in}")
     groups = _int_arg(groups, fn, "groups", 1)
@@ -55,10 +65,10 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
         )
     c_out = w.shape[1] * groups
     kernel = w.shape[2:]
-    stride = _tuple_arg(stride, nd, fn, "stride", 1)
-    padding = _tuple_arg(padding, nd, fn, "padding", 0)
-    output_padding = _tuple_arg(output_padding, nd, fn, "output_padding", 0)
-    dilation = _tuple_arg(dilation, nd, fn, "dilation", 1)
+    stride = _tuple_arg(stride, nd, fn, "stride", 1, one=True)
+    padding = _tuple_arg(padding, nd, fn, "padding", 0, one=True)
+    output_padding = _tuple_arg(output_padding, nd, fn, "output_padding", 0, one=True)
+    dilation = _tuple_arg(dilation, nd, fn, "dilation", 1, one=True)
     for op, s, d in zip(output_padding, stride, dilation, strict=True):
         if op >= s and op >= d:
             raise ValueError(
@@ -78,7 +88,7 @@ def _conv_transpose(fn, nd, input, weight, bias, stride, padding, output_padding
     _check_bias(b, c_out, fn)
 
     n = x.shape[0]
-    x_mat = x.reshape(n, groups, c_in // groups, -1)  # (N, g, C_in/g, L_in)
+    x_mat = x.reshape(n, groups, c_in // groups, math.prod(x.shape[2:]))  # (N, g, C_in/g, L_in)
     w_mat = w.reshape(groups, c_in // groups, -1)  # (g, C_in/g, C_out/g * K)
     cols = np.matmul(w_mat.transpose(0, 2, 1), x_mat)  # (N, g, C_out/g * K, L_in)
     cols = cols.reshape((n, c_out) + kernel + x.shape[2:])  # (N, C_out, *kernel, *in)

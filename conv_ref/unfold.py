@@ -14,9 +14,12 @@ import numpy as np
 
 from conv_ref._checks import (
     _as_float,
+    _as_numeric,
     _check_bias,
     _check_fits,
     _check_ndim,
+    _check_nonempty,
+    _check_types,
     _common_float,
     _tuple_arg,
 )
@@ -24,18 +27,24 @@ from conv_ref.shape import conv_output_length
 from conv_ref.windows import gather_windows, scatter_windows
 
 
-def _unfold(fn, name, x, kernel_size, dilation, padding, stride):
-    """Shared body of `unfold`, `im2col` and `conv2d_im2col`; `name` is the input's argument."""
-    x = _as_float(x, fn, name)
+def _unfold(fn, name, x, kernel_size, dilation, padding, stride, one=True):
+    """Shared body of `unfold`, `im2col` and `conv2d_im2col`; `name` is the input's argument.
+
+    `x` is already an array; ``one=False`` refuses one-element tuples, as
+    ``torch.nn.functional.unfold`` does.
+    """
+    _check_types(fn, tuples={"kernel_size": kernel_size, "dilation": dilation,
+                             "padding": padding, "stride": stride})
     _check_ndim(x, fn, name, (3, 4), "(C, H, W) or (N, C, H, W)")
-    kernel = _tuple_arg(kernel_size, 2, fn, "kernel_size", 1)
-    dilation = _tuple_arg(dilation, 2, fn, "dilation", 1)
-    pads = tuple((p, p) for p in _tuple_arg(padding, 2, fn, "padding", 0))
-    stride = _tuple_arg(stride, 2, fn, "stride", 1)
+    _check_nonempty(x, fn, name, x.ndim - 3)
+    kernel = _tuple_arg(kernel_size, 2, fn, "kernel_size", 1, one=one)
+    dilation = _tuple_arg(dilation, 2, fn, "dilation", 1, one=one)
+    pads = tuple((p, p) for p in _tuple_arg(padding, 2, fn, "padding", 0, one=one))
+    stride = _tuple_arg(stride, 2, fn, "stride", 1, one=one)
     _check_fits(x.shape[-2:], kernel, pads, dilation, fn)
     cols = gather_windows(x, kernel, stride, pads, dilation)  # (..., C, kH, kW, H_out, W_out)
     lead = x.shape[:-3]
-    return cols.reshape(lead + (x.shape[-3] * math.prod(kernel), -1))  # (..., C*kH*kW, L)
+    return cols.reshape(lead + (x.shape[-3] * math.prod(kernel), math.prod(cols.shape[-2:])))
 
 
 def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
@@ -53,17 +62,19 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     Returns
     -------
     ndarray of shape (N, C*kH*kW, L) or (C*kH*kW, L)
-        ``L = H_out * W_out`` with ``H_out = conv_output_length(H, kH, sH, pH, dH)``.
+        ``L = H_out * W_out`` with ``H_out = conv_output_length(H, kH, sH, pH, dH)``;
+        in the input's dtype (bools and integers included).
 
     Examples
     --------
     >>> unfold(np.arange(9).reshape(1, 3, 3), 2)
-    array([[0., 1., 3., 4.],
-           [1., 2., 4., 5.],
-           [3., 4., 6., 7.],
-           [4., 5., 7., 8.]])
+    array([[0, 1, 3, 4],
+           [1, 2, 4, 5],
+           [3, 4, 6, 7],
+           [4, 5, 7, 8]])
     """
-    return _unfold("unfold", "input", input, kernel_size, dilation, padding, stride)
+    x = _as_numeric(input, "unfold", "input")
+    return _unfold("unfold", "input", x, kernel_size, dilation, padding, stride, one=False)
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -91,8 +102,11 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             [1., 2., 1.]]])
     """
     fn = "fold"
+    _check_types(fn, tuples={"output_size": output_size, "kernel_size": kernel_size,
+                             "dilation": dilation, "padding": padding, "stride": stride})
     cols = _as_float(input, fn, "input")
     _check_ndim(cols, fn, "input", (2, 3), "(C*kH*kW, L) or (N, C*kH*kW, L)")
+    _check_nonempty(cols, fn, "input", cols.ndim - 2)
     size = _tuple_arg(output_size, 2, fn, "output_size", 1)
     kernel = _tuple_arg(kernel_size, 2, fn, "kernel_size", 1)
     dilation = _tuple_arg(dilation, 2, fn, "dilation", 1)
@@ -142,7 +156,8 @@ def im2col(x, kernel_size, stride=1, padding=0, dilation=1):
     array([[0., 1., 2., 3.],
            [4., 5., 6., 7.]])
     """
-    return _unfold("im2col", "x", x, kernel_size, dilation, padding, stride)
+    return _unfold("im2col", "x", _as_float(x, "im2col", "x"), kernel_size, dilation, padding,
+                   stride)
 
 
 def conv2d_im2col(x, weight, bias=None, stride=1, padding=0):

@@ -51,7 +51,7 @@ CALLS = {
     "avg_pool2d": lambda: conv_ref.avg_pool2d(_ro(x4), 3, 2, 1, count_include_pad=False),
     "max_pool1d": lambda: conv_ref.max_pool1d(_ro(np.ones((2, 5))), 2),
     "avg_pool1d": lambda: conv_ref.avg_pool1d(_ro(np.ones((2, 5))), 2),
-    "pad": lambda: conv_ref.pad(_ro(x4), (1, 1), mode="circular"),
+    "pad": lambda: conv_ref.pad(_ro(x4), (1, 1, 1, 1), mode="circular"),
     "pad2d": lambda: conv_ref.pad2d(_ro(x4), 1, "replicate"),
     "unfold": lambda: conv_ref.unfold(_ro(x4), 2),
     "fold": lambda: conv_ref.fold(_ro(np.ones((4, 9))), (4, 4), 2),
@@ -84,9 +84,16 @@ def test_read_only_float32_inputs_give_float32(name):
     assert CALLS[name]().dtype == np.float32
 
 
-@pytest.mark.parametrize("dtype", [np.int64, np.int8, bool])
-def test_integer_and_bool_inputs_compute_in_float64(dtype):
+@pytest.mark.parametrize("dtype", [np.int64, np.int8, np.uint8, bool])
+def test_integer_and_bool_inputs_follow_the_dtype_rule(dtype):
+    # Ops that add or multiply compute in float64; ops that move or select keep the dtype.
     x = np.ones((1, 3, 3), dtype=dtype)
     assert conv_ref.conv2d(x, np.ones((1, 1, 2, 2), dtype=dtype)).dtype == np.float64
-    assert conv_ref.max_pool2d(x, 2).dtype == np.float64
+    assert conv_ref.conv_transpose2d(x, np.ones((1, 1, 2, 2), dtype=dtype)).dtype == np.float64
+    assert conv_ref.avg_pool2d(x, 2).dtype == np.float64
+    assert conv_ref.fold(conv_ref.unfold(x, 2), 3, 2).dtype == np.float64
     assert conv_ref.pad2d(x, 1).dtype == np.float64
+    assert conv_ref.max_pool2d(x, 2, padding=1).dtype == dtype
+    assert conv_ref.max_pool1d(x[0], 2, return_indices=True)[0].dtype == dtype
+    assert conv_ref.pad(x, (1, 1), value=1).dtype == dtype
+    assert conv_ref.unfold(x, 2).dtype == dtype

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 import torch.nn.functional as F
 
 import conv_ref
@@ -27,7 +28,11 @@ def test_pad_matches_torch(mode, shape, widths):
 
 def test_pad_constant_value():
     x = np.arange(6).reshape(2, 3)
-    assert_matches(conv_ref.pad(x, (1, 0, 0, 1), value=-1.5), F.pad(t(x), (1, 0, 0, 1), value=-1.5))
+    # An integer input stays integer, the fill value truncated towards zero, as in PyTorch.
+    ours = conv_ref.pad(x, (1, 0, 0, 1), value=-1.5)
+    assert_matches(ours, F.pad(torch.from_numpy(x), (1, 0, 0, 1), value=-1.5))
+    assert_matches(conv_ref.pad(x * 1.0, (1, 0, 0, 1), value=-1.5),
+                   F.pad(t(x), (1, 0, 0, 1), value=-1.5))
 
 
 def test_pad_keeps_float32_and_does_not_modify_input():
@@ -61,19 +66,34 @@ def test_pad2d_worked_example():
 
 @pytest.mark.parametrize(("call", "error", "message"), [
     (lambda: conv_ref.pad(np.ones(3), (1,)), ValueError,
-     r"pad: pad expects a tuple of an even number of integers, got \(1,\)"),
+     r"pad: pad expects an even number of integers, got \(1,\)"),
     (lambda: conv_ref.pad(np.ones(3), (1, 1, 1, 1)), ValueError,
      r"pad: pad \(1, 1, 1, 1\) pads 2 axes, expected at most input.ndim=1"),
-    (lambda: conv_ref.pad(np.ones(3), (1, -1)), ValueError, "pad: pad expects integers >= 0"),
+    (lambda: conv_ref.pad(np.ones(3), (-2, -2)), ValueError,
+     r"pad: pad \(-2, -2\) makes axis 0 of size 3 -1 long; expected a size >= 0"),
+    (lambda: conv_ref.pad(np.ones(3), (1.0, 1)), TypeError,
+     r"pad: pad expects a tuple of integers, got \(1.0, 1\)"),
+    (lambda: conv_ref.pad(np.ones(3), 1), TypeError, "pad: pad expects a tuple of integers, got 1"),
+    (lambda: conv_ref.pad(np.ones(3), (1, 1), mode="reflect"), ValueError,
+     r"pad: mode 'reflect' pads 1 to 3 axes of an input with 1 or 2 axes more, got pad \(1, 1\) "
+     r"for an input of shape \(3,\)"),
+    (lambda: conv_ref.pad(np.ones((1, 3)), (-3, 0), mode="replicate"), ValueError,
+     r"pad: pad \(-3, 0\) empties every padded axis of an input of shape \(1, 3\)"),
+    (lambda: conv_ref.pad(np.ones((1, 3)), (-1, 3), mode="circular"), ValueError,
+     r"pad: circular padding \(-1, 3\) expects each pad <= the size 2 of axis 1"),
+    (lambda: conv_ref.pad(np.ones((1, 3), np.uint8), (1, 1), value=-1), ValueError,
+     "pad: value -1 does not fit in the input's dtype uint8"),
+    (lambda: conv_ref.pad(np.ones((1, 3)), (1, 1), value="x"), TypeError,
+     "pad: value expects a number or None, got 'x'"),
     (lambda: conv_ref.pad(np.ones(3), (1, 1), mode="wrap"), ValueError,
      "pad: mode expects one of 'constant', 'reflect', 'replicate', 'circular', got 'wrap'"),
-    (lambda: conv_ref.pad(np.ones(3), (3, 0), mode="reflect"), ValueError,
-     r"pad: reflect padding \(3, 0\) expects each pad < the size 3 of axis 0"),
-    (lambda: conv_ref.pad(np.ones(3), (0, 4), mode="circular"), ValueError,
-     r"pad: circular padding \(0, 4\) expects each pad <= the size 3 of axis 0"),
+    (lambda: conv_ref.pad(np.ones((1, 3)), (3, 0), mode="reflect"), ValueError,
+     r"pad: reflect padding \(3, 0\) expects each pad < the size 3 of axis 1"),
+    (lambda: conv_ref.pad(np.ones((1, 3)), (0, 4), mode="circular"), ValueError,
+     r"pad: circular padding \(0, 4\) expects each pad <= the size 3 of axis 1"),
     (lambda: conv_ref.pad(np.ones((2, 0)), (1, 0), mode="replicate"), ValueError,
-     "pad: replicate padding expects a non-empty axis 1"),
-    (lambda: conv_ref.pad(np.ones(3), (1, 1), mode="reflect", value=2.0), ValueError,
+     r"pad: input expects non-empty axes from axis 0 on \(only the batch may be empty\)"),
+    (lambda: conv_ref.pad(np.ones((1, 3)), (1, 1), mode="reflect", value=2.0), ValueError,
      "pad: value expects None for mode 'reflect', got 2.0"),
     (lambda: conv_ref.pad2d(np.ones(3), 1), ValueError,
      r"pad2d: x expects at least 2 dimensions \(..., H, W\), got shape \(3,\)"),
