@@ -413,6 +413,7 @@ _EXTRA_RULES = {"conv1x1": "no Python loop over pixels",
 
 @pytest.mark.parametrize("assignment", ASSIGNMENTS)
 def test_every_exercise_states_the_graded_rules(assignment):
+    from autograder.catalog import allowed_calls
     from autograder.intake.scan import assignment_number
 
     for p in problems_for(assignment):
@@ -424,6 +425,9 @@ def test_every_exercise_states_the_graded_rules(assignment):
         stride_tricks = ("`np.lib.stride_tricks` is allowed" if assignment_number(assignment) >= 4
                          else "no `np.lib.stride_tricks` (allowed from notebook 04)")
         assert stride_tricks in rules, f"{assignment}: {p.name}: {rules}"
+        fft = ("`np.fft` is allowed" if "numpy.fft" in allowed_calls(assignment)
+               else "no `np.fft` (allowed from notebook 05)")
+        assert fft in rules, f"{assignment}: {p.name}: {rules}"
         extra = _EXTRA_RULES.get(p.name)
         assert extra is None or extra in rules, f"{assignment}: {p.name}: {rules}"
         assert "return a new array" in rules or "return new arrays" in rules or (
