@@ -132,12 +132,14 @@ def test_deep_expressions_are_graded_like_any_code(issue_batch):
                for n in deep.notes), deep.notes
 
 
-def test_a_300_character_login_is_saved_under_a_bounded_id(issue_batch):
+def test_a_300_character_login_is_the_name_beside_a_bounded_key(issue_batch):
     results, out = issue_batch
-    (student,) = [s for s in results if s.startswith("lll")]
-    assert len(student) <= MAX_ID_CHARS
+    # The Canvas user id is the key; the login is kept whole as the display name.
+    (student,) = [s for s, r in results.items() if r.name.startswith("lll")]
+    assert student == "1" and len(results[student].name) == 300
     assert results[student].score == max_score(A)
     assert (out / "results" / student / f"{A}.json").is_file()
+    assert all(len(p.name) <= MAX_ID_CHARS + len(".json") for p in out.rglob("*"))
 
 
 # --------------------------------------------------------------------------- fuzzing
