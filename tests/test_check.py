@@ -138,7 +138,7 @@ def test_returning_a_view_where_a_new_array_is_asked_fails():
 
 def test_unknown_names_and_non_functions():
     with pytest.raises(ValueError, match="check: no graded function named 'conv3d'; expected "
-                                         "one of conv_output_length, corr1d"):
+                                         "one of conv_output_length, q_output_length, corr1d"):
         check("conv3d", conv_ref.conv2d)
     with pytest.raises(TypeError, match="check: fn expects your function conv1d, got ndarray"):
         check("conv1d", np.zeros(3))

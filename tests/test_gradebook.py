@@ -102,11 +102,11 @@ def test_grades_csv_has_a_row_per_student_and_a_column_per_function(tmp_path):
     ]))
     assert list(rows[0]) == [
         "student", "name", "total", "max_total",
-        "01_conv1d", "01_conv1d:conv_output_length", "01_conv1d:corr1d",
-        "01_conv1d:conv1d_single", "01_conv1d:conv1d", "01_conv1d:q_output_length",
+        "01_conv1d", "01_conv1d:conv_output_length", "01_conv1d:q_output_length",
+        "01_conv1d:corr1d", "01_conv1d:conv1d_single", "01_conv1d:conv1d",
         "01_conv1d:fir_filter", "01_conv1d:q_conv_properties",
-        "02_conv2d", "02_conv2d:corr2d", "02_conv2d:pad2d", "02_conv2d:conv2d",
-        "02_conv2d:q_conv2d_output_shape", "02_conv2d:q_same_padding",
+        "02_conv2d", "02_conv2d:corr2d", "02_conv2d:pad2d", "02_conv2d:q_same_padding",
+        "02_conv2d:conv2d", "02_conv2d:q_conv2d_output_shape",
         "flags", "notes",
     ]
     alice, bob, carol = rows

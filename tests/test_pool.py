@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 
 import numpy as np
 import pytest
@@ -12,7 +13,7 @@ import torch
 from autograder.catalog import allowed_calls
 from autograder.execution import import_policy, tripwires, wire
 from autograder.execution.outcome import Call, FunctionSpec
-from autograder.execution.pool import WorkerPool
+from autograder.execution.pool import CANCELLED, WorkerPool
 from autograder.execution.run import RunOutcome, _Corrupt, _Run
 from autograder.execution.sandbox import Limits, bwrap_available
 from autograder.execution.wire import WireError
@@ -318,6 +319,20 @@ def test_a_worker_that_cannot_start_fails_the_next_submissions():
             with pytest.raises(RuntimeError, match=r"(?s)the worker exited while starting; its "
                                r"stderr ends with:.*tripwires.plan: patterns expects dotted"):
                 p.run(cells("x = 1"), [])
+
+
+def test_cancel_all_stops_a_run_under_way_and_one_that_starts_after_it():
+    # The worker thread may take a job just before cancel_all looks at it (it was
+    # not running yet, so nothing is killed); the run must still stop at once.
+    slow = cells("import time\ntime.sleep(60)")
+    with WorkerPool(1, sandbox="none", limits=LIMITS) as p:
+        under_way = p.submit(slow, [])
+        while not under_way.running():
+            time.sleep(0.05)  # polling for the run to start, not measuring time
+        p.cancel_all()
+        assert under_way.result(timeout=30).crashed  # killed, or stopped by the cancel
+        after = p.run(slow, [])  # nothing is started any more
+        assert after.crashed == CANCELLED and after.cells == []
 
 
 def test_argument_errors(bare_pool):

@@ -42,6 +42,7 @@ from autograder.execution.tripwires import DEFAULT_FORBIDDEN
 
 # How long a worker may take to report after a kill before it is replaced.
 KILL_GRACE = 5.0
+CANCELLED = "the batch was interrupted"  # the crash of a run Ctrl-C stopped
 # Starting the interpreter and NumPy on a very busy machine.
 START_SECONDS = 300.0
 _REPO = Path(__file__).resolve().parents[2]
@@ -89,6 +90,9 @@ class _Worker:
         self.mode, self.limits, self.forbidden = mode, limits, list(forbidden)
         self.stage = stage
         self.proc: subprocess.Popen | None = None
+        # Readable once the pool is cancelled (Ctrl-C): a run under way stops at once,
+        # even one that started after `cancel_all` looked at this worker.
+        self.cancel_fd: int | None = None
         self.layers: list[str] = []
         self.failed: dict[str, str] = {}
         self.setup_error = ""
@@ -175,11 +179,16 @@ class _Worker:
             pass
         self.kill()
 
+    def cancelled(self) -> bool:
+        return self.cancel_fd is not None and bool(select.select([self.cancel_fd], [], [], 0)[0])
+
     def run(self, cells: list[Cell], calls: list[Call], job: bytes) -> RunOutcome:
+        run = _Run(cells, calls, self.limits)
+        if self.cancelled():
+            return run.finish(None, "", CANCELLED, False)
         if self.proc is None:
             self.spawn()
         self.wait_ready()
-        run = _Run(cells, calls, self.limits)
         res_r, res_w = os.pipe()
         out_r, out_w = os.pipe()
         try:
@@ -224,7 +233,12 @@ class _Worker:
             waits = [t for t in (drain_until, None if kill_at else deadline,
                                  kill_at + KILL_GRACE if kill_at else None) if t is not None]
             watch = list(fds) + ([self.sock] if not (ended or lost) else [])
+            if self.cancel_fd is not None and not (ended or lost):
+                watch.append(self.cancel_fd)
             ready, _, _ = select.select(watch, [], [], max(0.0, min(waits) - now))
+            if self.cancel_fd in ready:  # Ctrl-C: the caller discards this outcome
+                lost, crash = True, CANCELLED
+                continue
             for fd in ready:
                 if fd is self.sock:
                     msg = self._receive()
@@ -342,9 +356,12 @@ class WorkerPool:
         self._lock = threading.Lock()
         # Readable once the pool closes: ends the dispatchers' wait for their workers.
         self._wake_r, self._wake_w = os.pipe()
+        self._cancel_r, self._cancel_w = os.pipe()  # readable once cancel_all ran
         self._stage = staging.stage(bind_numpy=self.sandbox.startswith("bwrap"))
         self._workers = [_Worker(self.sandbox, limits, forbidden, self._stage)
                          for _ in range(workers)]
+        for w in self._workers:
+            w.cancel_fd = self._cancel_r
         self._threads = [threading.Thread(target=self._dispatch, args=(w,), daemon=True,
                                           name=f"worker-{i}")
                          for i, w in enumerate(self._workers)]
@@ -460,8 +477,9 @@ class WorkerPool:
         for t in self._threads:
             t.join()
         self._stage.cleanup()
-        os.close(self._wake_r)
-        os.close(self._wake_w)
+        for fd in (self._wake_r, self._wake_w, self._cancel_r, self._cancel_w):
+            os.close(fd)
+        self._cancel_w = None
 
     def __enter__(self) -> WorkerPool:
         return self
@@ -475,6 +493,8 @@ class WorkerPool:
         The futures of killed runs resolve with a crashed outcome, which the
         caller discards; `close` then returns within seconds.
         """
+        if self._cancel_w is not None:  # None once closed: nothing runs any more
+            os.write(self._cancel_w, b"x")  # runs under way (or starting) stop at once
         while True:
             try:
                 item = self._jobs.get_nowait()
