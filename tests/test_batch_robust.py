@@ -460,8 +460,13 @@ def test_ctrl_c_stops_soon_keeps_finished_results_and_says_how_to_resume(tmp_pat
     # Each cell stays under the cell limit; together they would take 90 s.
     place(folder, "b_slow", edited(extra=["import time\ntime.sleep(9)"] * 10))
     out = tmp_path / "out"
-    command = [sys.executable, "-m", "autograder", "grade", str(folder), "--seed", str(SEED),
-               "--workers", "1", "--timeout", "100", "--out", str(out)]
+    grade_args = ["-m", "autograder", "grade", str(folder), "--seed", str(SEED),
+                  "--workers", "1", "--timeout", "100", "--out", str(out)]
+    # As from a terminal: a shell's background job (how CI may start the suite) inherits
+    # SIGINT ignored, and Python would keep ignoring it; the grader must start with Ctrl-C live.
+    command = [sys.executable, "-c", "import os, signal, sys; "
+               "signal.signal(signal.SIGINT, signal.SIG_DFL); "
+               "os.execv(sys.executable, [sys.executable, *sys.argv[1:]])", *grade_args]
     proc = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     quick = out / "results" / "a_quick" / f"{A}.json"
