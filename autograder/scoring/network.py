@@ -19,6 +19,7 @@ import numpy as np
 
 from autograder.catalog import DIGITS_PARAMETERS
 from autograder.scoring.compare import Comparison
+from autograder.scoring.compare import _describe as describe_value
 
 _MISSING = object()
 _SHOWN_EXTRA = 6  # unexpected keys named in a message
@@ -105,12 +106,11 @@ def check_parameters(received: Any, shapes: dict[str, tuple[int, ...]] = DIGITS_
 
 
 def _describe(value: Any) -> str:
+    """`compare`'s description of arrays and sequences; a hint for None; only the type else."""
     if value is None:
         return "None (did you forget the `return` statement?)"
-    if isinstance(value, np.ndarray):
-        return f"an array of shape {value.shape} and dtype {value.dtype}"
-    if isinstance(value, (list, tuple)):
-        return f"a {type(value).__name__} of length {len(value)}"
+    if isinstance(value, (np.ndarray, list, tuple)):
+        return describe_value(value)
     return f"a {type(value).__name__}"
 
 
